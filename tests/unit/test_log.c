@@ -1,0 +1,67 @@
+/* Unit tests for worker/log: redaction and line formats. */
+#include "worker/log.h"
+
+#include <json-glib/json-glib.h>
+
+static void test_redact_jwt(void)
+{
+    g_autofree char *r = rr_log_redact(
+        "GET /rtc?access_token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl&protocol=16");
+    g_assert_null(strstr(r, "eyJ"));
+    g_assert_null(strstr(r, "c2lnbmF0dXJl"));
+    g_assert_nonnull(strstr(r, "protocol=16"));
+    g_assert_nonnull(strstr(r, "[redacted]"));
+}
+
+static void test_redact_params(void)
+{
+    g_autofree char *r =
+        rr_log_redact("turn user=u credential=hunter22 Authorization: Bearer abc.def.ghi");
+    g_assert_null(strstr(r, "hunter22"));
+    g_assert_null(strstr(r, "abc.def.ghi"));
+    g_assert_nonnull(strstr(r, "user=u"));
+}
+
+static void test_redact_registered(void)
+{
+    rr_log_add_secret("s3cr3t-api-value");
+    rr_log_add_secret("ab"); /* too short to be registered */
+    g_autofree char *r = rr_log_redact("secret is s3cr3t-api-value, twice: s3cr3t-api-value; ab");
+    g_assert_null(strstr(r, "s3cr3t"));
+    g_assert_nonnull(strstr(r, "ab"));
+}
+
+static void test_format_text(void)
+{
+    rr_log_set_job_id("EG_test");
+    g_autofree char *line =
+        rr_log_format(RR_LOG_FORMAT_TEXT, G_LOG_LEVEL_WARNING, "rtc", "hello", 1700000000123456);
+    g_assert_cmpstr(line, ==, "2023-11-14T22:13:20.123Z WARN rtc [job EG_test] hello");
+    rr_log_set_job_id(NULL);
+}
+
+static void test_format_json(void)
+{
+    rr_log_set_job_id("EG_json");
+    g_autofree char *line = rr_log_format(RR_LOG_FORMAT_JSON, G_LOG_LEVEL_INFO, NULL,
+                                          "token=abcdef \"quoted\"", 1700000000000000);
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, line, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    g_assert_cmpstr(json_object_get_string_member(o, "level"), ==, "INFO");
+    g_assert_cmpstr(json_object_get_string_member(o, "job"), ==, "EG_json");
+    g_assert_cmpstr(json_object_get_string_member(o, "domain"), ==, "roomrec");
+    g_assert_cmpstr(json_object_get_string_member(o, "msg"), ==, "token=[redacted] \"quoted\"");
+    rr_log_set_job_id(NULL);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/worker/log/redact-jwt", test_redact_jwt);
+    g_test_add_func("/worker/log/redact-params", test_redact_params);
+    g_test_add_func("/worker/log/redact-registered", test_redact_registered);
+    g_test_add_func("/worker/log/format-text", test_format_text);
+    g_test_add_func("/worker/log/format-json", test_format_json);
+    return g_test_run();
+}
