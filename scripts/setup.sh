@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs everything roomrec's build, tests and demo need on Debian 12, idempotently:
+# Debian packages (apt) and the Node packages of tests/node (npm ci, pinned by the lock).
+# Safe to run again; does nothing when all is in place. Needs root (or sudo).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+APT_PACKAGES=(
+  # build
+  build-essential cmake ninja-build pkg-config clang clang-format llvm
+  libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libprotobuf-c-dev protobuf-c-compiler
+  libnice-dev libsrtp2-dev libusrsctp-dev libssl-dev libhiredis-dev
+  libcurl4-openssl-dev libyaml-dev
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-nice
+  # the Go test room (pion WebRTC v3 from Debian, GOPATH mode)
+  golang-go golang-github-pion-webrtc.v3-dev golang-github-gorilla-websocket-dev
+  golang-google-protobuf-dev protoc-gen-go protobuf-compiler
+  # test world
+  redis-server coturn ffmpeg jq valgrind iproute2 iptables procps psmisc curl
+  nodejs npm ca-certificates
+)
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs/npm may come from elsewhere (a newer Node in the image): accept what is on PATH.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  tmp=(); for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || tmp+=("$p"); done
+  missing=("${tmp[@]}")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts redis-server and coturn as services on install; tests start their own.
+
+if [ -f "$here/tests/node/package-lock.json" ]; then
+  stamp="$here/tests/node/node_modules/.roomrec-lock"
+  if [ ! -f "$stamp" ] || ! cmp -s "$stamp" "$here/tests/node/package-lock.json"; then
+    echo "setup: npm ci in tests/node"
+    (cd "$here/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$here/tests/node/package-lock.json" "$stamp"
+  fi
+fi
+echo "setup: ok"
