@@ -57,7 +57,8 @@ static void mutate_and_run(GRand *rand, const uint8_t *data, size_t size, guint 
             default: /* duplicate a chunk over another place */
                 if (len > 2) {
                     size_t a = g_rand_int_range(rand, 0, len), b = g_rand_int_range(rand, 0, len);
-                    size_t n = MIN(len - MAX(a, b), (size_t)g_rand_int_range(rand, 1, 16));
+                    size_t want = (size_t)g_rand_int_range(rand, 1, 16);
+                    size_t n = MIN(len - MAX(a, b), want);
                     memmove(buf + b, buf + a, n);
                 }
                 break;
