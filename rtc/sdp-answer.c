@@ -295,6 +295,47 @@ static void add_rtpmap(GstSDPMedia *gm, const RrSdpCodec *codec, const char *nam
 }
 
 /* Fills gm for an m-section; updates c (may reject it). */
+/* After the chosen codec, the best payload type of every other codec family roomrec can
+ * record, with its RTX, as browsers answer. pion (LiveKit's stack) takes the codecs
+ * negotiated for a whole connection from the first m-section of each kind, so answering
+ * one codec there would make every later track of another codec unsendable. */
+static void add_other_codecs(const RrSdpMedia *m, const RrSdpAnswerParams *p, const RrSdpChoice *c,
+                             GstSDPMedia *gm)
+{
+    g_autoptr(GPtrArray) done = g_ptr_array_new();
+    g_ptr_array_add(done, (gpointer)c->codec);
+    for (guint i = 0; i < m->codecs->len; i++) {
+        const RrSdpCodec *codec = g_ptr_array_index(m->codecs, i);
+        RrSdpCodecFlags flag;
+        const char *family = canonical_codec(m->kind, codec->name, &flag);
+        if (!family || !(p->codecs & flag) || codec->clock_rate == 0 ||
+            g_ptr_array_find_with_equal_func(done, family, g_str_equal, NULL))
+            continue;
+        g_ptr_array_add(done, (gpointer)family);
+        const RrSdpCodec *best = codec;
+        for (guint j = i + 1; j < m->codecs->len; j++) {
+            const RrSdpCodec *o = g_ptr_array_index(m->codecs, j);
+            const char *f = canonical_codec(m->kind, o->name, &flag);
+            if (f && strcmp(f, family) == 0 && o->clock_rate &&
+                codec_rank(family, o) > codec_rank(family, best))
+                best = o;
+        }
+        g_autofree char *pt = g_strdup_printf("%u", best->pt);
+        gst_sdp_media_add_format(gm, pt);
+        add_rtpmap(gm, best, family, TRUE, p);
+        for (guint r = 0; r < m->rtx->len; r++) {
+            const RrSdpRtxMap *rtx = &g_array_index(m->rtx, RrSdpRtxMap, r);
+            const RrSdpCodec *rc = rr_sdp_media_find_codec(m, rtx->pt);
+            if (rtx->apt != best->pt || !rc)
+                continue;
+            g_autofree char *rpt = g_strdup_printf("%u", rtx->pt);
+            gst_sdp_media_add_format(gm, rpt);
+            add_rtpmap(gm, rc, "rtx", FALSE, p);
+            break;
+        }
+    }
+}
+
 static void answer_media(const RrSdpMedia *m, const RrSdpAnswerParams *p, RrSdpChoice *c,
                          GstSDPMedia *gm)
 {
@@ -380,6 +421,7 @@ static void answer_media(const RrSdpMedia *m, const RrSdpAnswerParams *p, RrSdpC
     add_rtpmap(gm, rr_sdp_media_find_codec(m, c->pt), c->codec, TRUE, p);
     if (c->rtx_pt >= 0)
         add_rtpmap(gm, rr_sdp_media_find_codec(m, c->rtx_pt), "rtx", FALSE, p);
+    add_other_codecs(m, p, c, gm);
 }
 
 RrSdpAnswer *rr_sdp_answer_build(const RrSdpOffer *offer, const RrSdpAnswerParams *params,

@@ -1,6 +1,7 @@
 /* worker/cli: subcommand dispatch. See cli.h. */
 #include "worker/cli.h"
 
+#include "worker/cmd-probe.h"
 #include "worker/cmd-token.h"
 #include "worker/log.h"
 
@@ -23,6 +24,7 @@ static int cmd_version(int argc, char **argv)
 
 const RrCliCommand rr_cli_commands[] = {
     {"version", "print the version and exit", cmd_version},
+    {"probe", "join a room as a hidden recorder and report connectivity and media", rr_cmd_probe},
     {"token", "print a recorder access token", rr_cmd_token},
     {NULL, NULL, NULL},
 };

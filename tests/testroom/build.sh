@@ -14,3 +14,4 @@ protoc -I "$src/rtc/proto" --go_out="$gp/lkproto" --go_opt=paths=source_relative
 ln -sfn "$here" "$gp/testroom"
 cd "$gp/testroom"
 go build -o "$build/testroom/testroom" roomrec/testroom
+go build -o "$build/testroom/lkclient" roomrec/testroom/cmd/lkclient
