@@ -742,6 +742,15 @@ static void on_frame(RrSignalClient *c, GBytes *frame, gpointer data)
     g_autoptr(GError) err = NULL;
     g_autoptr(Livekit__SignalResponse) m = rr_signal_decode_response(d, n, &err);
     if (!m) {
+        if (s->state == RR_SESSION_CONNECTING) {
+            /* Garbage instead of a join: this is not a LiveKit server. */
+            fail(s, g_error_new(RR_RTC_ERROR, RR_RTC_ERROR_INVALID_INPUT,
+                                "the server's first message is not LiveKit signalling (%s); "
+                                "check the URL",
+                                err->message));
+            rr_signal_client_close(s->sig);
+            return;
+        }
         g_message("session: ignoring a bad signalling message: %s", err->message);
         return;
     }
@@ -800,6 +809,13 @@ static void on_closed(RrSignalClient *c, const GError *error, gpointer data)
     if (s->leaving || s->retry_source || s->state == RR_SESSION_CLOSED ||
         s->state == RR_SESSION_FAILED)
         return;
+    if (s->state == RR_SESSION_CONNECTING) {
+        fail(s, g_error_new(RR_RTC_ERROR, RR_RTC_ERROR_CONNECT,
+                            "the server closed the signalling connection before the join "
+                            "response (%s)",
+                            error ? error->message : "closed"));
+        return;
+    }
     g_message("session: signalling lost (%s); resuming", error ? error->message : "closed");
     resume(s, FALSE);
 }

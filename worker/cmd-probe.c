@@ -18,7 +18,6 @@ typedef struct {
     gboolean done;
     double pli_every;
     guint pli_timer;
-    gboolean quiet;
 } Probe;
 
 static void on_state(RrSession *s, RrSessionState state, const GError *error, gpointer ud)
@@ -36,26 +35,20 @@ static void on_state(RrSession *s, RrSessionState state, const GError *error, gp
 
 static void on_track_added(RrSession *s, const RrTrack *t, gpointer ud)
 {
-    Probe *p = ud;
-    if (!p->quiet)
-        fprintf(stderr, "probe: track %s: %s %s from %s%s\n", t->sid,
-                t->kind == RR_TRACK_KIND_VIDEO ? "video" : "audio", t->codec,
-                t->participant_identity, t->muted ? " (muted)" : "");
+    fprintf(stderr, "probe: track %s: %s %s from %s%s\n", t->sid,
+            t->kind == RR_TRACK_KIND_VIDEO ? "video" : "audio", t->codec, t->participant_identity,
+            t->muted ? " (muted)" : "");
 }
 
 static void on_track_removed(RrSession *s, const RrTrack *t, gpointer ud)
 {
-    Probe *p = ud;
-    if (!p->quiet)
-        fprintf(stderr, "probe: track %s of %s ended\n", t->sid, t->participant_identity);
+    fprintf(stderr, "probe: track %s of %s ended\n", t->sid, t->participant_identity);
 }
 
 static void on_track_muted(RrSession *s, const RrTrack *t, gpointer ud)
 {
-    Probe *p = ud;
-    if (!p->quiet)
-        fprintf(stderr, "probe: track %s of %s %s\n", t->sid, t->participant_identity,
-                t->muted ? "muted" : "unmuted");
+    fprintf(stderr, "probe: track %s of %s %s\n", t->sid, t->participant_identity,
+            t->muted ? "muted" : "unmuted");
 }
 
 static const RrSessionCallbacks callbacks = {
@@ -264,7 +257,7 @@ int rr_cmd_probe(int argc, char **argv)
     cfg.ice.try_signalling_address = !no_signalling_fallback;
     cfg.ice.connect_timeout_ms = (guint)MAX(1, ice_timeout) * 1000;
 
-    Probe p = {.loop = g_main_loop_new(NULL, FALSE), .pli_every = pli_every, .quiet = json};
+    Probe p = {.loop = g_main_loop_new(NULL, FALSE), .pli_every = pli_every};
     p.session = rr_session_new(g_main_context_default(), &cfg, &callbacks, &p, &err);
     if (!p.session) {
         fprintf(stderr, "roomrec probe: %s\n", err->message);
