@@ -217,7 +217,8 @@ static void remove_track(RrSession *s, const char *sid)
     if (!t)
         return;
     g_info("session: track %s (%s of %s) removed", t->sid, t->codec, t->participant_identity);
-    g_hash_table_steal(s->tracks, sid);
+    g_autofree char *key = NULL;
+    g_hash_table_steal_extended(s->tracks, sid, (gpointer *)&key, NULL);
     if (s->cbs.track_removed)
         s->cbs.track_removed(s, t, s->ud);
     track_free(t);
@@ -448,7 +449,8 @@ static void apply_participant(RrSession *s, const Livekit__ParticipantInfo *pi)
         p->state = pi->state;
         g_ptr_array_set_size(p->tracks, 0);
         reconcile_tracks(s);
-        g_hash_table_steal(s->participants, pi->sid);
+        g_autofree char *key = NULL;
+        g_hash_table_steal_extended(s->participants, pi->sid, (gpointer *)&key, NULL);
         if (s->cbs.participant)
             s->cbs.participant(s, p, s->ud);
         participant_free(p);
