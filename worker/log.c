@@ -5,16 +5,16 @@
 #include <stdio.h>
 
 static GMutex log_lock;
-static GPtrArray *log_secrets;      /* (element-type utf8), guarded by log_lock */
-static char *log_job_id;            /* guarded by log_lock */
-static RrLogFormat log_format;      /* set once in rr_log_init */
+static GPtrArray *log_secrets; /* (element-type utf8), guarded by log_lock */
+static char *log_job_id;       /* guarded by log_lock */
+static RrLogFormat log_format; /* set once in rr_log_init */
 static GLogLevelFlags log_min_level = G_LOG_LEVEL_MESSAGE;
-static GRegex *log_patterns;        /* set once, read-only afterwards */
+static GRegex *log_patterns; /* set once, read-only afterwards */
 
 /* JWTs, "key=value" credentials in URLs and headers, and bearer tokens. */
 #define RR_LOG_PATTERN                                                                             \
     "eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*"                                    \
-    "|(?<=access_token=|token=|secret=|password=|credential=|X-Amz-Signature=)[^&\\s\"']+"          \
+    "|(?<=access_token=|token=|secret=|password=|credential=|X-Amz-Signature=)[^&\\s\"']+"         \
     "|(?<=[Bb]earer )[^\\s\"']+"
 
 static GRegex *patterns(void)
@@ -116,7 +116,8 @@ static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields, gs
             message = fields[i].value;
     }
     /* Below the minimum level, print only what G_MESSAGES_DEBUG asks for. */
-    if ((level & G_LOG_LEVEL_MASK) > log_min_level && g_log_writer_default_would_drop(level, domain))
+    if ((level & G_LOG_LEVEL_MASK) > log_min_level &&
+        g_log_writer_default_would_drop(level, domain))
         return G_LOG_WRITER_HANDLED;
     g_autofree char *line = rr_log_format(log_format, level, domain, message, g_get_real_time());
     fprintf(stderr, "%s\n", line);
