@@ -1,4 +1,7 @@
 /* rtc/rtc-error: see rtc-error.h. */
 #include "rtc/rtc-error.h"
 
-G_DEFINE_QUARK(rr - rtc - error - quark, rr_rtc_error)
+GQuark rr_rtc_error_quark(void)
+{
+    return g_quark_from_static_string("rr-rtc-error-quark");
+}
