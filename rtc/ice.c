@@ -765,3 +765,38 @@ const RrIcePair *rr_ice_transport_get_selected_pair(RrIceTransport *ice)
 {
     return ice->selected;
 }
+
+/* ---- ICE restart ---- */
+
+gboolean rr_ice_transport_restart(RrIceTransport *ice, const char *ufrag, const char *pwd,
+                                  gboolean remote_ice_lite, GError **error)
+{
+    g_info("ICE restart requested by the server's offer");
+    if (!nice_agent_restart_stream(ice->agent, ice->stream_id)) {
+        g_set_error(error, RR_RTC_ERROR, RR_RTC_ERROR_ICE, "ICE: libnice refused the restart");
+        return FALSE;
+    }
+    g_hash_table_remove_all(ice->remote_keys);
+    ice->remote_gathering_done = FALSE;
+    return rr_ice_transport_set_remote_credentials(ice, ufrag, pwd, remote_ice_lite, error);
+}
+
+void rr_ice_transport_retrickle(RrIceTransport *ice)
+{
+    for (guint i = 0; ice->cb.local_candidate && i < ice->local->len; i++) {
+        RrIceReportCandidate *rc = g_ptr_array_index(ice->local, i);
+        g_autofree char *line = rr_ice_candidate_to_string(rc->candidate);
+        cb_enter(ice);
+        ice->cb.local_candidate(ice, line, ice->user_data);
+        cb_leave(ice);
+        if (ice->free_pending)
+            break;
+    }
+}
+
+gboolean rr_ice_transport_remote_credentials_differ(RrIceTransport *ice, const char *ufrag,
+                                                    const char *pwd)
+{
+    return ice->remote_credentials_set &&
+           (g_strcmp0(ufrag, ice->remote_ufrag) != 0 || g_strcmp0(pwd, ice->remote_pwd) != 0);
+}

@@ -144,6 +144,17 @@ gboolean rr_ice_transport_gather(RrIceTransport *ice, GError **error);
  * malformed lines give RR_RTC_ERROR_INVALID_INPUT. */
 gboolean rr_ice_transport_add_remote_candidate(RrIceTransport *ice, const char *candidate,
                                                GError **error);
+/* The offer carries new ICE credentials (an ICE restart, e.g. after a resume): restart
+ * the stream with them (libnice makes new local credentials: read them again for the
+ * answer) and forget the remote candidates. Once the answer is sent, call
+ * rr_ice_transport_retrickle(): the server dropped our candidates with its old agent. */
+gboolean rr_ice_transport_restart(RrIceTransport *ice, const char *ufrag, const char *pwd,
+                                  gboolean remote_ice_lite, GError **error);
+/* Hand every local candidate to the local_candidate callback again. */
+void rr_ice_transport_retrickle(RrIceTransport *ice);
+/* TRUE when remote credentials are set and differ from these. */
+gboolean rr_ice_transport_remote_credentials_differ(RrIceTransport *ice, const char *ufrag,
+                                                    const char *pwd);
 /* The server's final trickle arrived: no more remote candidates. */
 void rr_ice_transport_remote_gathering_done(RrIceTransport *ice);
 

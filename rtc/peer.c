@@ -33,6 +33,7 @@ struct _RrPeer {
     RrSdpAnswer *answer;
     GPtrArray *channels; /* char* labels, NULL-terminated */
     gboolean gathering;
+    gboolean restarted; /* ICE restarted by the last offer: retrickle after the answer */
     gboolean dead;
     RrPeerStats stats;
 };
@@ -328,16 +329,23 @@ void rr_peer_set_signalling_address(RrPeer *p, const char *ip)
     rr_ice_transport_set_signalling_address(p->ice, ip);
 }
 
+/* Session-level ICE credentials, else the first m-section's (BUNDLE shares them). */
+static void offer_credentials(const RrSdpOffer *offer, const char **ufrag, const char **pwd)
+{
+    *ufrag = offer->ice_ufrag;
+    *pwd = offer->ice_pwd;
+    for (guint i = 0; i < offer->media->len && (!*ufrag || !*pwd); i++) {
+        const RrSdpMedia *m = g_ptr_array_index(offer->media, i);
+        *ufrag = *ufrag ? *ufrag : m->ice_ufrag;
+        *pwd = *pwd ? *pwd : m->ice_pwd;
+    }
+}
+
 static gboolean first_offer(RrPeer *p, const RrSdpOffer *offer, GError **error)
 {
-    /* Session-level credentials, else the first m-section's (BUNDLE shares them). */
-    const char *ufrag = offer->ice_ufrag, *pwd = offer->ice_pwd;
+    const char *ufrag, *pwd;
+    offer_credentials(offer, &ufrag, &pwd);
     const char *alg = offer->fingerprint_alg, *fp = offer->fingerprint;
-    for (guint i = 0; i < offer->media->len && (!ufrag || !pwd); i++) {
-        const RrSdpMedia *m = g_ptr_array_index(offer->media, i);
-        ufrag = ufrag ? ufrag : m->ice_ufrag;
-        pwd = pwd ? pwd : m->ice_pwd;
-    }
     if (!ufrag || !pwd || !alg || !fp) {
         g_set_error(error, RR_RTC_ERROR, RR_RTC_ERROR_INVALID_INPUT,
                     "the offer lacks ICE credentials or a DTLS fingerprint");
@@ -359,6 +367,17 @@ const RrSdpAnswer *rr_peer_apply_offer(RrPeer *p, const char *sdp, GError **erro
     g_autoptr(RrSdpOffer) offer = rr_sdp_offer_parse(sdp, -1, error);
     if (!offer)
         return NULL;
+    const char *ufrag, *pwd;
+    offer_credentials(offer, &ufrag, &pwd);
+    if (p->gathering && ufrag && pwd &&
+        rr_ice_transport_remote_credentials_differ(p->ice, ufrag, pwd)) {
+        if (!rr_ice_transport_restart(p->ice, ufrag, pwd, offer->ice_lite, error))
+            return NULL;
+        g_free(p->local_ufrag);
+        g_free(p->local_pwd);
+        rr_ice_transport_get_local_credentials(p->ice, &p->local_ufrag, &p->local_pwd);
+        p->restarted = TRUE;
+    }
     RrSdpAnswerParams params;
     rr_sdp_answer_params_init(&params);
     params.ice_ufrag = p->local_ufrag;
@@ -380,6 +399,14 @@ const RrSdpAnswer *rr_peer_apply_offer(RrPeer *p, const char *sdp, GError **erro
     p->offer = g_steal_pointer(&offer);
     p->answer = g_steal_pointer(&answer);
     return p->answer;
+}
+
+void rr_peer_answer_sent(RrPeer *p)
+{
+    if (p->restarted) {
+        p->restarted = FALSE;
+        rr_ice_transport_retrickle(p->ice);
+    }
 }
 
 const RrSdpAnswer *rr_peer_get_answer(RrPeer *p)

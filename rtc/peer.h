@@ -64,6 +64,9 @@ void rr_peer_set_signalling_address(RrPeer *peer, const char *ip);
 /* Apply an offer (first or later) and build the answer. (transfer none) The answer stays
  * valid until the next successful call or rr_peer_free(). */
 const RrSdpAnswer *rr_peer_apply_offer(RrPeer *peer, const char *sdp, GError **error);
+/* Tell the peer the answer went out (after an ICE restart it trickles its candidates
+ * again). */
+void rr_peer_answer_sent(RrPeer *peer);
 /* The answer currently in force, or NULL. */
 const RrSdpAnswer *rr_peer_get_answer(RrPeer *peer);
 

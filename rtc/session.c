@@ -50,7 +50,8 @@ struct _RrSession {
     gboolean leaving;
     gboolean resuming; /* the open socket was a resume */
     guint resume_tries;
-    guint rejoin_tries; /* rejoins since media last flowed */
+    guint rejoin_tries;    /* rejoins since media last flowed */
+    gboolean media_flowed; /* DTLS came up at least once */
     guint retry_source, join_timer, ping_timer, rr_timer;
 
     char *participant_sid, *room_name, *room_sid;
@@ -358,6 +359,7 @@ static void peer_connected(RrPeer *peer, gpointer data)
 {
     RrSession *s = data;
     s->rejoin_tries = 0;
+    s->media_flowed = TRUE;
     if (s->state == RR_SESSION_JOINED)
         set_state(s, RR_SESSION_CONNECTED, NULL);
     /* Ask every video track for a keyframe at once: the recording starts on one. */
@@ -369,9 +371,19 @@ static void peer_connected(RrPeer *peer, gpointer data)
             rr_session_request_keyframe(s, ((RrTrack *)v)->sid, NULL);
 }
 
+static void rejoin(RrSession *s);
+
 static void peer_failed(RrPeer *peer, const GError *error, gpointer data)
 {
     RrSession *s = data;
+    /* Media that once flowed and broke (e.g. an ICE restart after a resume that does not
+     * complete) is worth a full rejoin; a connection that never came up is a failure
+     * whose report the caller needs. */
+    if (s->media_flowed && s->rejoin_tries < s->resume_attempts) {
+        g_message("session: the media connection broke (%s); rejoining", error->message);
+        rejoin(s);
+        return;
+    }
     fail(s, g_error_copy(error));
 }
 
@@ -502,6 +514,24 @@ static gboolean on_ping(gpointer data)
     g_autoptr(GBytes) f = rr_signal_encode_ping_req(g_get_real_time() / 1000, s->rtt_ms);
     s->n.pings++;
     send_frame(s, f);
+    /* Media watchdog: every unmuted track silent for 10 s means the media path broke
+     * without ICE noticing (seen after ICE restarts); rejoin. */
+    gboolean any = FALSE, silent = TRUE;
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, s->tracks);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        const RrTrack *t = v;
+        if (t->muted || !t->stats.packets)
+            continue;
+        any = TRUE;
+        silent = silent && now - t->stats.last_us > 10 * G_USEC_PER_SEC;
+    }
+    if (any && silent && s->state == RR_SESSION_CONNECTED && s->rejoin_tries < s->resume_attempts) {
+        g_message("session: no media on any track for 10 s; rejoining");
+        rejoin(s);
+        return G_SOURCE_REMOVE;
+    }
     return G_SOURCE_CONTINUE;
 }
 
@@ -618,6 +648,7 @@ static void handle_offer(RrSession *s, const Livekit__SessionDescription *sd)
     g_autoptr(GBytes) f = rr_signal_encode_answer(answer->sdp, sd->id);
     s->n.answers++;
     send_frame(s, f);
+    rr_peer_answer_sent(s->peer);
     reconcile_tracks(s);
 }
 
