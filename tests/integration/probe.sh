@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# labels: c;rtc
+# labels: c,rtc
 # `roomrec probe` against the test room (issue: rtc joins as a hidden subscriber):
 #  A. three participants (VP8+Opus, H264+Opus, audio only) for 30 s: RTP on every track
 #     all the time, no SRTP authentication failure, both data channels open and the

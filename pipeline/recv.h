@@ -1,0 +1,139 @@
+/* pipeline/recv: the receive side of one recording — decrypted RTP/RTCP in, one parsed
+ * encoded stream per track out, RTCP feedback back to the sender.
+ *
+ * DESIGN
+ *
+ * One RrRecv per recording. It owns a GstBin holding ONE rtpbin for every track of the
+ * recording, with one RTP session per track (session id = track index). Sharing the
+ * rtpbin is what gives lip sync: rtpbin maps each stream's RTP time to the sender's NTP
+ * time from RTCP sender reports and aligns streams that share a CNAME (the audio and
+ * video of one participant); a track that joins late gets its true place on the
+ * timeline. Sender reports are taken as capture time (rtcp-sync-send-time=FALSE, as
+ * WebRTC senders stamp them) and the receiver clock is not assumed NTP-synced
+ * (ntp-sync=FALSE).
+ *
+ *        ┌──────────────────────────────── recv (GstBin) ─────────────────────────────┐
+ *  push  │ appsrc rtp_src_N ──► recv_rtp_sink_N ┐                                     │
+ *  ────► │                                      │ rtpbin (AVPF, NACK + RTX, do-lost)  │
+ *  push  │ appsrc rtcp_src_N ─► recv_rtcp_sink_N│  session N ─► rtprtxreceive (aux)   │
+ *  ────► │                                      │  ─► ssrcdemux ─► jitterbuffer ─►    │
+ *        │                                      │     ptdemux                         │
+ *        │   appsink rtcp_sink_N ◄─ send_rtcp_src_N     recv_rtp_src_N_SSRC_PT ─┐     │
+ *        │        │ (RTCP out: RR, NACK, PLI/FIR)                                ▼     │
+ *        │        │                          depayloader ─► parser ─► [gate] ─► src_N ──► caller
+ *        └────────┼───────────────────────────────────────────────────────────────────┘
+ *                 ▼ rtcp_out callback (caller protects with SRTCP and sends)
+ *
+ * - The jitterbuffer asks for missing packets (do-retransmission, on tracks whose
+ *   sender takes NACKs); rtpsession turns the
+ *   requests into generic NACKs sent at once (AVPF early feedback); retransmissions come
+ *   back on the RTX SSRC and rtprtxreceive restores the original packets.
+ * - Keyframes: rr_recv_request_keyframe() sends an upstream GstForceKeyUnit event into
+ *   the depayloader, which rtpsession turns into a PLI (or a FIR when the sender only
+ *   takes FIR). One is sent automatically when the track's stream appears, again every
+ *   second until the first keyframe, and by the depayloader when loss breaks decoding.
+ * - The gate drops everything before the first decodable unit (a keyframe for video, the
+ *   first packet for audio), so src_N always starts decodable, and reports it through
+ *   first_media with its running time: the start gate of a recording.
+ *
+ * THREADS
+ *
+ * Create, add tracks, request keyframes and free from the caller's thread (the one that
+ * runs @context). rr_recv_push_rtp/_rtcp may be called from any thread. Callbacks are
+ * always delivered on @context, never from a GStreamer streaming thread, and never after
+ * rr_recv_free(). The caller owns the GstPipeline the bin is added to and must set it to
+ * NULL before rr_recv_free().
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+#include "pipeline/codec.h"
+
+G_BEGIN_DECLS
+
+typedef struct RrRecv RrRecv;
+
+/* One received track, as negotiated in SDP. */
+typedef struct {
+    const char *encoding_name; /* "VP8", "VP9", "H264", "opus" (case-insensitive) */
+    guint payload_type;        /* 0..127 */
+    guint clock_rate;          /* 0: the codec's standard rate */
+    guint32 ssrc;              /* 0: unknown */
+    guint rtx_payload_type;    /* 0: no RTX */
+    guint32 rtx_ssrc;          /* 0: unknown (rtprtxreceive associates it) */
+    gboolean nack;             /* a=rtcp-fb:PT nack */
+    gboolean nack_pli;         /* a=rtcp-fb:PT nack pli */
+    gboolean ccm_fir;          /* a=rtcp-fb:PT ccm fir */
+} RrRecvTrackConfig;
+
+typedef struct {
+    /* An RTCP compound packet generated for @track's session, to protect and send. */
+    void (*rtcp_out)(guint track, GBytes *packet, gpointer user_data);
+    /* The first decodable unit of @track left the gate at @running_time. */
+    void (*first_media)(guint track, GstClockTime running_time, gpointer user_data);
+} RrRecvCallbacks;
+
+typedef struct {
+    guint64 rtp_packets_in;
+    guint64 rtcp_packets_in;
+    guint64 rtcp_packets_out;
+    guint64 units_out; /* depayloaded units (frames) past the gate */
+    guint64 dropped_before_start;
+    guint64 keyframe_requests; /* made by rr_recv (not counting the depayloader's own) */
+    guint64 jb_pushed;         /* jitterbuffer statistics */
+    guint64 jb_lost;
+    guint64 jb_late;
+    guint64 jb_duplicates;
+    guint64 rtx_requests; /* retransmissions asked for by the jitterbuffer */
+    guint64 rtx_packets;  /* RTX packets associated and restored by rtprtxreceive */
+    gboolean started;
+    GstClockTime first_media; /* running time, GST_CLOCK_TIME_NONE before start */
+} RrRecvTrackStats;
+
+/* Jitterbuffer latency. A recording can afford it, and retransmissions need it: in
+ * GStreamer 1.22 rtpsession sends one early feedback packet per regular RTCP interval
+ * (dithered by half of it once RTX adds a source), so a second NACK in the same
+ * interval waits for the next regular RTCP — measured at up to ~400 ms here. */
+#define RR_RECV_DEFAULT_LATENCY_MS 500
+
+/* A receive bin with jitterbuffers of @latency_ms (0: the default). Callbacks are
+ * copied. RR_PIPELINE_ERROR_MISSING_ELEMENT if rtpbin is not installed. */
+RrRecv *rr_recv_new(GMainContext *context, guint latency_ms, const RrRecvCallbacks *callbacks,
+                    gpointer user_data, GError **error);
+/* No callbacks after this returns; the pipeline must be in NULL state. */
+void rr_recv_free(RrRecv *recv);
+
+/* The bin to add to the caller's pipeline. (transfer none) */
+GstElement *rr_recv_get_bin(RrRecv *recv);
+
+/* Adds a track and returns its index (0, 1, ...), or -1 with
+ * RR_PIPELINE_ERROR_INVALID_INPUT / _UNSUPPORTED / _MISSING_ELEMENT. The bin gets a src
+ * pad "src_<index>" at once, carrying the parsed encoded stream. */
+gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **error);
+guint rr_recv_get_n_tracks(RrRecv *recv);
+/* The codec of @track. (transfer none) */
+const RrCodec *rr_recv_get_codec(RrRecv *recv, guint track);
+/* The bin's src pad for @track. (transfer none) */
+GstPad *rr_recv_get_track_pad(RrRecv *recv, guint track);
+
+/* One decrypted RTP (or RTX) packet / RTCP compound packet for @track (copied). Any
+ * thread. Packets pushed while the pipeline is not playing are dropped (TRUE). FALSE
+ * with RR_PIPELINE_ERROR_INVALID_INPUT for an unknown track or a packet that is not
+ * RTP/RTCP, RR_PIPELINE_ERROR_STATE once the track has ended. */
+gboolean rr_recv_push_rtp(RrRecv *recv, guint track, const guint8 *data, gsize len, GError **error);
+gboolean rr_recv_push_rtcp(RrRecv *recv, guint track, const guint8 *data, gsize len,
+                           GError **error);
+
+/* Ask @track's sender for a keyframe (PLI, or FIR if the sender only takes FIR). */
+void rr_recv_request_keyframe(RrRecv *recv, guint track);
+
+/* End every track: EOS flows down each track's chain after the jitterbuffers drain. */
+void rr_recv_end(RrRecv *recv);
+
+/* Snapshot of @track's counters. FALSE for an unknown track. */
+gboolean rr_recv_get_stats(RrRecv *recv, guint track, RrRecvTrackStats *stats);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RrRecv, rr_recv_free)
+
+G_END_DECLS

@@ -1,0 +1,89 @@
+/* pipeline/track-egress: one received track written to one file, without transcoding.
+ *
+ *   ┌─────────────────────────── pipeline "track-egress" ─────────────────────────────┐
+ *   │ RrRecv bin ─src_0─► capsfilter ─► queue ─► muxer ─► filesink (PATH.part)          │
+ *   │  (rtpbin, depay,     (format the    │      Opus → oggmux                          │
+ *   │   parser, gate)       muxer takes)  │      VP8/VP9 → webmmux                       │
+ *   │                                     │      H.264 → mp4mux, fragmented            │
+ *   └─────────────────────────────────────┼───────────────────────────────────────────┘
+ *                                         └ timestamps shifted so the file starts at 0
+ *
+ * The file begins with the track's first decodable unit (the receive gate drops what
+ * comes before the first keyframe) and is written under a temporary name, PATH.part,
+ * renamed to PATH once EOS has reached the file. H.264 goes to fragmented MP4 (one
+ * fragment per second by default) and VP8/VP9 to WebM, so a process killed mid-way
+ * leaves a file that plays up to its last fragment/cluster.
+ *
+ * Lifecycle: rr_track_egress_new() → rr_track_egress_start() → push packets →
+ * rr_track_egress_stop() → finished callback (exactly once, also on a pipeline error,
+ * which stops the egress) → rr_track_egress_free().
+ *
+ * THREADS: everything except the push functions is called from the thread running
+ * @context; pushes may come from any thread. Callbacks are delivered on @context.
+ * On a pipeline error the graph is dumped as a .dot file when GST_DEBUG_DUMP_DOT_DIR
+ * is set.
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+#include "pipeline/recv.h"
+
+G_BEGIN_DECLS
+
+typedef struct RrTrackEgress RrTrackEgress;
+
+typedef struct {
+    RrRecvTrackConfig track;
+    const char *path;  /* final file path; written as "<path>.part" until finished */
+    guint latency_ms;  /* jitterbuffer latency, 0: RR_RECV_DEFAULT_LATENCY_MS */
+    guint fragment_ms; /* MP4 fragment duration, 0: 1000 */
+} RrTrackEgressConfig;
+
+typedef struct {
+    const char *path;      /* where the file is: the final path, or the .part on failure */
+    gboolean complete;     /* EOS reached the file: the container is finalized */
+    guint64 size;          /* bytes */
+    GstClockTime duration; /* media time written (first unit to end of last unit) */
+    guint64 units;         /* frames (video) or packets (audio) written */
+    RrRecvTrackStats recv; /* receive statistics at the end (loss, NACK/RTX, keyframes) */
+} RrTrackEgressResult;
+
+typedef struct {
+    void (*rtcp_out)(GBytes *packet, gpointer user_data);
+    /* The first decodable unit arrived (pipeline running time): the file has begun. */
+    void (*started)(GstClockTime running_time, gpointer user_data);
+    /* Called once: after rr_track_egress_stop() or a pipeline error. @error is NULL on a
+     * clean finish; on a timeout, @result still describes the (renamed) file. */
+    void (*finished)(const RrTrackEgressResult *result, const GError *error, gpointer user_data);
+} RrTrackEgressCallbacks;
+
+/* Validates @config and builds the pipeline (not started). RR_PIPELINE_ERROR_* on a bad
+ * config, an unsupported codec, a missing element or a missing output directory. */
+RrTrackEgress *rr_track_egress_new(const RrTrackEgressConfig *config, GMainContext *context,
+                                   const RrTrackEgressCallbacks *callbacks, gpointer user_data,
+                                   GError **error);
+/* Stops the pipeline if still running (the .part file stays) and frees. No callbacks
+ * after this returns. */
+void rr_track_egress_free(RrTrackEgress *egress);
+
+gboolean rr_track_egress_start(RrTrackEgress *egress, GError **error);
+/* Finish the file: EOS, wait up to @timeout_ms (0: 10 s) for it to reach the file,
+ * finalize, rename; then the finished callback. No-op if not running. */
+void rr_track_egress_stop(RrTrackEgress *egress, guint timeout_ms);
+
+/* Any thread. See rr_recv_push_rtp(). */
+gboolean rr_track_egress_push_rtp(RrTrackEgress *egress, const guint8 *data, gsize len,
+                                  GError **error);
+gboolean rr_track_egress_push_rtcp(RrTrackEgress *egress, const guint8 *data, gsize len,
+                                   GError **error);
+void rr_track_egress_request_keyframe(RrTrackEgress *egress);
+
+/* (transfer none) the receive side, for statistics. */
+RrRecv *rr_track_egress_get_recv(RrTrackEgress *egress);
+/* (transfer none) "<path>.part". */
+const char *rr_track_egress_get_temp_path(RrTrackEgress *egress);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RrTrackEgress, rr_track_egress_free)
+
+G_END_DECLS

@@ -1,0 +1,524 @@
+/* Unit tests for pipeline/track-egress: a real RTP sender (tests/unit/rtp-sender.h)
+ * feeds one track into an RrTrackEgress, RTCP flows both ways, and the files written
+ * are checked by decoding them with ffprobe/ffmpeg. */
+#include "pipeline/pipeline-error.h"
+#include "pipeline/track-egress.h"
+#include "rtp-sender.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef __SANITIZE_ADDRESS__
+/* Full unwinding for allocation stacks: GLib has no frame pointers, and the one
+ * suppressed GLib-internal leak (tests/lsan.supp) is only recognisable by its callers. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "fast_unwind_on_malloc=0";
+}
+#endif
+
+typedef struct {
+    GMainLoop *loop;
+    RrTrackEgress *egress;
+    RrTestSender *sender;
+    RrTestRtcpCount rtcp; /* what the egress sent back */
+    gboolean started;
+    gint64 started_us;
+    gint64 stopped_us;
+    gboolean finished;
+    RrTrackEgressResult result;
+    char *result_path;
+    GError *error;
+} Ctx;
+
+static void on_sender_rtp(const guint8 *data, gsize len, gpointer user_data)
+{
+    Ctx *ctx = user_data;
+    rr_track_egress_push_rtp(ctx->egress, data, len, NULL);
+}
+
+static void on_sender_rtcp(const guint8 *data, gsize len, gpointer user_data)
+{
+    Ctx *ctx = user_data;
+    rr_track_egress_push_rtcp(ctx->egress, data, len, NULL);
+}
+
+static void on_rtcp_out(GBytes *packet, gpointer user_data)
+{
+    Ctx *ctx = user_data;
+    gsize len;
+    const guint8 *data = g_bytes_get_data(packet, &len);
+    rr_test_rtcp_count(data, len, &ctx->rtcp);
+    if (ctx->sender)
+        rr_test_sender_push_rtcp(ctx->sender, data, len);
+}
+
+static void on_started(GstClockTime running_time, gpointer user_data)
+{
+    Ctx *ctx = user_data;
+    g_assert_false(ctx->started);
+    ctx->started = TRUE;
+    ctx->started_us = g_get_monotonic_time();
+    g_main_loop_quit(ctx->loop);
+}
+
+static void on_finished(const RrTrackEgressResult *result, const GError *error, gpointer user_data)
+{
+    Ctx *ctx = user_data;
+    g_assert_false(ctx->finished);
+    ctx->finished = TRUE;
+    ctx->result = *result;
+    ctx->result_path = g_strdup(result->path);
+    ctx->result.path = ctx->result_path;
+    if (error)
+        ctx->error = g_error_copy(error);
+    g_main_loop_quit(ctx->loop);
+}
+
+static gboolean tick(gpointer data)
+{
+    g_main_loop_quit(data);
+    return G_SOURCE_CONTINUE;
+}
+
+/* Runs the main loop for @ms. */
+static void run_for(Ctx *ctx, guint ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+    guint id = g_timeout_add(20, tick, ctx->loop);
+    while (g_get_monotonic_time() < end)
+        g_main_loop_run(ctx->loop);
+    g_source_remove(id);
+}
+
+/* Runs the main loop until *@flag; fails after @ms. */
+static void run_until(Ctx *ctx, gboolean *flag, guint ms, const char *what)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+    guint id = g_timeout_add(20, tick, ctx->loop);
+    while (!*flag) {
+        if (g_get_monotonic_time() > end)
+            g_error("timed out waiting for %s", what);
+        g_main_loop_run(ctx->loop);
+    }
+    g_source_remove(id);
+}
+
+static const RrTrackEgressCallbacks callbacks = {
+    .rtcp_out = on_rtcp_out, .started = on_started, .finished = on_finished};
+
+static RrRecvTrackConfig track_config(RrTestSender *s)
+{
+    RrRecvTrackConfig c = {
+        .encoding_name = s->codec,
+        .payload_type = s->pt,
+        .rtx_payload_type = s->rtx_pt,
+        .ssrc = s->ssrc,
+        .nack = s->rtx_pt != 0,
+        .nack_pli = s->rtx_pt != 0,
+        .ccm_fir = s->rtx_pt != 0,
+    };
+    return c;
+}
+
+/* Records @codec for @seconds with 1 of @drop_every packets lost; fills @ctx. */
+static void record(Ctx *ctx, const char *codec, guint keyint, guint drop_every, guint ms,
+                   const char *path)
+{
+    g_autoptr(GError) error = NULL;
+    ctx->loop = g_main_loop_new(NULL, FALSE);
+    ctx->sender = rr_test_sender_new(codec, keyint, drop_every, on_sender_rtp, on_sender_rtcp, ctx);
+    RrTrackEgressConfig config = {.track = track_config(ctx->sender), .path = path};
+    ctx->egress = rr_track_egress_new(&config, NULL, &callbacks, ctx, &error);
+    g_assert_no_error(error);
+    g_assert_true(rr_track_egress_start(ctx->egress, &error));
+    g_assert_no_error(error);
+    rr_test_sender_start(ctx->sender);
+
+    run_until(ctx, &ctx->started, 5000, "first decodable media");
+    run_for(ctx, ms);
+    ctx->stopped_us = g_get_monotonic_time();
+    rr_track_egress_stop(ctx->egress, 10000);
+    run_until(ctx, &ctx->finished, 12000, "egress finished");
+    rr_test_sender_stop(ctx->sender);
+}
+
+static void ctx_clear(Ctx *ctx)
+{
+    if (ctx->sender)
+        rr_test_sender_stop(ctx->sender);
+    g_clear_pointer(&ctx->egress, rr_track_egress_free);
+    g_clear_pointer(&ctx->sender, rr_test_sender_free);
+    g_clear_pointer(&ctx->loop, g_main_loop_unref);
+    g_clear_pointer(&ctx->result_path, g_free);
+    g_clear_error(&ctx->error);
+}
+
+static char *temp_dir(void)
+{
+    g_autoptr(GError) error = NULL;
+    char *dir = g_dir_make_tmp("rr-egress-XXXXXX", &error);
+    g_assert_no_error(error);
+    return dir;
+}
+
+static void remove_dir(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d)) != NULL) {
+        g_autofree char *p = g_build_filename(dir, name, NULL);
+        g_unlink(p);
+    }
+    g_rmdir(dir);
+}
+
+/* The file decodes fully, holds the source codec, lasts as long as we recorded, and has
+ * about @rate units per second. */
+static void check_output(Ctx *ctx, const char *path, const char *codec, double rate,
+                         double frame_tolerance)
+{
+    g_assert_no_error(ctx->error);
+    g_assert_true(ctx->result.complete);
+    g_assert_cmpstr(ctx->result.path, ==, path);
+    g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+    g_autofree char *part = g_strconcat(path, ".part", NULL);
+    g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
+    g_assert_cmpuint(ctx->result.size, >, 1000);
+
+    RrTestProbe probe;
+    g_assert_true(rr_test_ffprobe(path, &probe));
+    g_autofree char *errors = NULL;
+    gboolean clean = rr_test_decodes_clean(path, &errors);
+    /* First media is reported as it leaves the jitterbuffer, and stopping flushes what
+     * had arrived: the media recorded spans the wall time plus the latency. */
+    double recorded =
+        (ctx->stopped_us - ctx->started_us) / 1e6 + RR_RECV_DEFAULT_LATENCY_MS / 1000.0;
+    double reported = ctx->result.duration / 1e9;
+    g_test_message("%s: %s/%s, %.3f s (reported %.3f, recorded %.3f), %" G_GINT64_FORMAT
+                   " frames, %" G_GUINT64_FORMAT " bytes; rtcp out %u (rr %u nack %u pli %u)",
+                   path, probe.format, probe.codec, probe.duration, reported, recorded,
+                   probe.frames, ctx->result.size, ctx->rtcp.packets, ctx->rtcp.rr, ctx->rtcp.nack,
+                   ctx->rtcp.pli);
+    if (!clean)
+        g_test_message("ffmpeg: %s", errors);
+    g_assert_true(clean);
+    g_assert_cmpstr(probe.codec, ==, codec);
+    g_assert_cmpfloat(probe.duration, >, 0);
+    g_assert_cmpfloat(fabs(probe.duration - recorded), <, 0.5);
+    g_assert_cmpfloat(fabs(probe.duration - reported), <, 0.25);
+    double expected = rate * probe.duration;
+    g_assert_cmpfloat(fabs(probe.frames - expected), <=, expected * frame_tolerance + 1);
+    g_assert_cmpuint(ctx->rtcp.rr, >, 0);
+}
+
+static void test_codec(const char *codec, const char *ext, const char *ff_codec, double rate)
+{
+    g_autofree char *dir = temp_dir();
+    g_autofree char *name = g_strdup_printf("track.%s", ext);
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    Ctx ctx = {0};
+    record(&ctx, codec, 60, 0, 4000, path);
+    check_output(&ctx, path, ff_codec, rate, 0.10);
+    ctx_clear(&ctx);
+    remove_dir(dir);
+}
+
+static void test_vp8(void)
+{
+    test_codec("VP8", "webm", "vp8", 30);
+}
+
+static void test_h264(void)
+{
+    test_codec("H264", "mp4", "h264", 30);
+}
+
+static void test_opus(void)
+{
+    test_codec("OPUS", "ogg", "opus", 50); /* 20 ms frames */
+}
+
+/* 5% of media packets lost: the jitterbuffer NACKs them, the sender retransmits them on
+ * the RTX SSRC, and the file still decodes with (almost) every frame. */
+static void test_loss(gconstpointer data)
+{
+    const char *codec = data;
+    g_autofree char *dir = temp_dir();
+    g_autofree char *path = g_build_filename(dir, "loss.out", NULL);
+    Ctx ctx = {0};
+    record(&ctx, codec, 60, 20, 4000, path);
+    const RrRecvTrackStats *st = &ctx.result.recv;
+    g_test_message(
+        "%s: dropped %d of %d, rtx sent %d, NACK packets %u, rtx requests %" G_GUINT64_FORMAT
+        ", rtx restored %" G_GUINT64_FORMAT ", lost %" G_GUINT64_FORMAT,
+        codec, ctx.sender->dropped, ctx.sender->media_packets, ctx.sender->rtx_packets,
+        ctx.rtcp.nack, st->rtx_requests, st->rtx_packets, st->jb_lost);
+    g_assert_cmpint(ctx.sender->dropped, >=, 5);
+    g_assert_cmpuint(ctx.rtcp.nack, >, 0);
+    g_assert_cmpint(ctx.sender->rtx_packets, >, 0);
+    g_assert_cmpuint(st->rtx_requests, >=, (guint64)ctx.sender->dropped);
+    g_assert_cmpuint(st->rtx_packets, >=, (guint64)ctx.sender->dropped * 8 / 10);
+    /* A retransmission that misses the jitterbuffer deadline (rtpsession holds a second
+     * NACK until the next regular RTCP) costs the frames up to the next keyframe. */
+    check_output(&ctx, path, g_str_equal(codec, "VP8") ? "vp8" : "h264", 30, 0.15);
+    ctx_clear(&ctx);
+    remove_dir(dir);
+}
+
+/* Stopping before any media arrived still finishes (quickly) with a valid result. */
+static void test_no_media(void)
+{
+    g_autofree char *dir = temp_dir();
+    g_autofree char *path = g_build_filename(dir, "empty.webm", NULL);
+    g_autoptr(GError) error = NULL;
+    Ctx ctx = {0};
+    ctx.loop = g_main_loop_new(NULL, FALSE);
+    RrTrackEgressConfig config = {
+        .track = {.encoding_name = "vp8", .payload_type = 96, .rtx_payload_type = 97},
+        .path = path};
+    ctx.egress = rr_track_egress_new(&config, NULL, &callbacks, &ctx, &error);
+    g_assert_no_error(error);
+    g_assert_true(rr_track_egress_start(ctx.egress, &error));
+    run_for(&ctx, 300);
+    gint64 t0 = g_get_monotonic_time();
+    rr_track_egress_stop(ctx.egress, 3000);
+    run_until(&ctx, &ctx.finished, 5000, "empty egress finished");
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 2 * G_USEC_PER_SEC);
+    g_assert_no_error(ctx.error);
+    g_assert_false(ctx.started);
+    g_assert_cmpuint(ctx.result.units, ==, 0);
+    g_assert_cmpuint(ctx.result.duration, ==, 0);
+    ctx_clear(&ctx);
+    remove_dir(dir);
+}
+
+static void test_bad_config(void)
+{
+    g_autoptr(GError) error = NULL;
+    RrTrackEgressConfig config = {.track = {.encoding_name = "G722", .payload_type = 9},
+                                  .path = "/tmp/x.ogg"};
+    g_assert_null(rr_track_egress_new(&config, NULL, &callbacks, NULL, &error));
+    g_assert_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_UNSUPPORTED);
+    g_clear_error(&error);
+
+    config.track.encoding_name = "opus";
+    config.path = "/nonexistent-dir/x.ogg";
+    g_assert_null(rr_track_egress_new(&config, NULL, &callbacks, NULL, &error));
+    g_assert_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_IO);
+    g_clear_error(&error);
+
+    config.path = "";
+    g_assert_null(rr_track_egress_new(&config, NULL, &callbacks, NULL, &error));
+    g_assert_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_INVALID_INPUT);
+    g_clear_error(&error);
+
+    config.path = "/tmp/x.ogg";
+    config.track.payload_type = 200;
+    g_assert_null(rr_track_egress_new(&config, NULL, &callbacks, NULL, &error));
+    g_assert_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_INVALID_INPUT);
+    g_clear_error(&error);
+
+    /* Garbage packets are refused with an error, never a crash. */
+    g_autofree char *dir = temp_dir();
+    g_autofree char *path = g_build_filename(dir, "g.ogg", NULL);
+    config.track.payload_type = 111;
+    config.path = path;
+    g_autoptr(RrTrackEgress) egress = rr_track_egress_new(&config, NULL, NULL, NULL, &error);
+    g_assert_no_error(error);
+    static const guint8 junk[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+                                  0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d};
+    g_assert_false(rr_track_egress_push_rtp(egress, junk, sizeof junk, &error));
+    g_assert_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_INVALID_INPUT);
+    g_clear_error(&error);
+    g_assert_false(rr_track_egress_push_rtcp(egress, junk, 3, &error));
+    g_assert_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_INVALID_INPUT);
+    g_clear_error(&error);
+    g_assert_false(
+        rr_recv_push_rtp(rr_track_egress_get_recv(egress), 7, junk, sizeof junk, &error));
+    g_assert_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_INVALID_INPUT);
+    g_clear_error(&error);
+    g_clear_pointer(&egress, rr_track_egress_free);
+    remove_dir(dir);
+}
+
+/* ---- kill -9: a child records H.264 into fragmented MP4 and is killed mid-way ---- */
+
+#define CHILD_ARG "--rr-egress-child"
+
+static int child_main(const char *path)
+{
+    gst_init(NULL, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    Ctx ctx = {0};
+    ctx.loop = g_main_loop_new(NULL, FALSE);
+    ctx.sender = rr_test_sender_new("H264", 30, 0, on_sender_rtp, on_sender_rtcp, &ctx);
+    RrTrackEgressConfig config = {.track = track_config(ctx.sender), .path = path};
+    ctx.egress = rr_track_egress_new(&config, NULL, &callbacks, &ctx, NULL);
+    if (ctx.egress == NULL || !rr_track_egress_start(ctx.egress, NULL))
+        return 2;
+    rr_test_sender_start(ctx.sender);
+    run_for(&ctx, 20000); /* never reached: the parent kills us long before */
+    return 3;
+}
+
+static void test_kill(void)
+{
+    g_autofree char *dir = temp_dir();
+    g_autofree char *path = g_build_filename(dir, "killed.mp4", NULL);
+    g_autofree char *part = g_strconcat(path, ".part", NULL);
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_assert_nonnull(self);
+    char *argv[] = {self, CHILD_ARG, path, NULL};
+    GPid pid;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(
+        g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &error));
+    g_assert_no_error(error);
+    /* About 4 s of recording (~20 kB/s here); slow (sanitizer) builds get longer. */
+    gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    GStatBuf st = {0};
+    do {
+        g_usleep(250 * 1000);
+    } while ((g_stat(part, &st) != 0 || st.st_size < 80 * 1000) &&
+             g_get_monotonic_time() < deadline);
+    kill(pid, SIGKILL);
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_spawn_close_pid(pid);
+    g_assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(part, G_FILE_TEST_IS_REGULAR));
+    RrTestProbe probe;
+    rr_test_ffprobe(part, &probe); /* ffprobe complains about the cut-off tail */
+    g_test_message("killed file: %s/%s, %" G_GINT64_FORMAT " frames decoded", probe.format,
+                   probe.codec, probe.frames);
+    g_assert_cmpstr(probe.codec, ==, "h264");
+    g_assert_cmpint(probe.frames, >=, 60); /* ≥ 2 s at 30 fps */
+    remove_dir(dir);
+}
+
+/* ---- CPU: replay 4 s of captured H.264 RTP into an egress, nothing else running ---- */
+
+typedef struct {
+    gint64 at_us;
+    gboolean rtcp;
+    GBytes *data;
+} Captured;
+
+static void capture_rtp(const guint8 *data, gsize len, gpointer user_data)
+{
+    static GMutex lock;
+    GPtrArray *list = user_data;
+    Captured *c = g_new0(Captured, 1);
+    c->at_us = g_get_monotonic_time();
+    c->data = g_bytes_new(data, len);
+    g_mutex_lock(&lock);
+    g_ptr_array_add(list, c);
+    g_mutex_unlock(&lock);
+}
+
+static void captured_free(gpointer p)
+{
+    Captured *c = p;
+    g_bytes_unref(c->data);
+    g_free(c);
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+typedef struct {
+    GPtrArray *list;
+    RrTrackEgress *egress;
+} Replay;
+
+static gpointer replay_thread(gpointer data)
+{
+    Replay *r = data;
+    gint64 t0 = g_get_monotonic_time();
+    gint64 c0 = ((Captured *)g_ptr_array_index(r->list, 0))->at_us;
+    for (guint i = 0; i < r->list->len; i++) {
+        Captured *c = g_ptr_array_index(r->list, i);
+        gint64 wait = (c->at_us - c0) - (g_get_monotonic_time() - t0);
+        if (wait > 0)
+            g_usleep(wait);
+        gsize len;
+        const guint8 *d = g_bytes_get_data(c->data, &len);
+        rr_track_egress_push_rtp(r->egress, d, len, NULL);
+    }
+    return NULL;
+}
+
+static void test_cpu(void)
+{
+    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(captured_free);
+    RrTestSender *sender = rr_test_sender_new("H264", 60, 0, capture_rtp, NULL, list);
+    rr_test_sender_start(sender);
+    g_usleep(4 * G_USEC_PER_SEC);
+    rr_test_sender_free(sender);
+    g_assert_cmpuint(list->len, >, 100);
+
+    g_autofree char *dir = temp_dir();
+    g_autofree char *path = g_build_filename(dir, "cpu.mp4", NULL);
+    Ctx ctx = {0};
+    ctx.loop = g_main_loop_new(NULL, FALSE);
+    RrTrackEgressConfig config = {.track = {.encoding_name = "H264",
+                                            .payload_type = 102,
+                                            .rtx_payload_type = 103,
+                                            .nack = TRUE,
+                                            .nack_pli = TRUE},
+                                  .path = path};
+    g_autoptr(GError) error = NULL;
+    ctx.egress = rr_track_egress_new(&config, NULL, &callbacks, &ctx, &error);
+    g_assert_no_error(error);
+    g_assert_true(rr_track_egress_start(ctx.egress, &error));
+    Replay r = {list, ctx.egress};
+    double cpu0 = cpu_seconds();
+    gint64 wall0 = g_get_monotonic_time();
+    GThread *thread = g_thread_new("replay", replay_thread, &r);
+    run_for(&ctx, 4200);
+    g_thread_join(thread);
+    rr_track_egress_stop(ctx.egress, 5000);
+    run_until(&ctx, &ctx.finished, 6000, "cpu egress finished");
+    double cpu = cpu_seconds() - cpu0;
+    double wall = (g_get_monotonic_time() - wall0) / 1e6;
+    g_test_message("one H.264 320x240@30 track egress: %.3f s CPU over %.2f s wall = %.1f%% of "
+                   "one core (%u packets)",
+                   cpu, wall, 100 * cpu / wall, list->len);
+    g_assert_no_error(ctx.error);
+    g_assert_true(ctx.result.complete);
+    ctx_clear(&ctx);
+    remove_dir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && g_str_equal(argv[1], CHILD_ARG))
+        return child_main(argv[2]);
+    gst_init(&argc, &argv);
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/pipeline/track-egress/bad-config", test_bad_config);
+    g_test_add_func("/pipeline/track-egress/no-media", test_no_media);
+    g_test_add_func("/pipeline/track-egress/vp8", test_vp8);
+    g_test_add_func("/pipeline/track-egress/h264", test_h264);
+    g_test_add_func("/pipeline/track-egress/opus", test_opus);
+    g_test_add_data_func("/pipeline/track-egress/loss/vp8", "VP8", test_loss);
+    g_test_add_func("/pipeline/track-egress/kill-mp4", test_kill);
+    g_test_add_func("/pipeline/track-egress/cpu", test_cpu);
+    int ret = g_test_run();
+    gst_deinit();
+    return ret;
+}
