@@ -158,22 +158,34 @@ static const RrDtlsCallbacks dtls_callbacks = {
 
 /* ---- media ---- */
 
-static void handle_rtp(RrPeer *p, const guint8 *data, gsize len)
+#define RR_PEER_MAX_PACKET 2048
+
+/* Copy a received SRTP/SRTCP packet into @buf and decrypt it there (libsrtp works in
+ * place; ICE's buffer is not ours). FALSE when it is to be dropped (counted). */
+static gboolean unprotect(RrPeer *p, const guint8 *data, gsize len, gboolean rtcp, guint8 *buf,
+                          gsize *n)
 {
     if (!p->srtp) {
         p->stats.packets_before_dtls++;
-        return;
+        return FALSE;
     }
-    /* libsrtp decrypts in place; RR_SRTP_MAX_TRAILER is not needed for unprotect. */
-    guint8 buf[2048];
-    if (len > sizeof buf) {
+    if (len > RR_PEER_MAX_PACKET) {
         p->stats.malformed++;
-        return;
+        return FALSE;
     }
     memcpy(buf, data, len);
-    gsize n = len;
-    if (!rr_srtp_session_unprotect_rtp(p->srtp, buf, &n, NULL))
-        return; /* counted in the SRTP stats */
+    *n = len;
+    /* Failures are counted in the SRTP stats. */
+    return rtcp ? rr_srtp_session_unprotect_rtcp(p->srtp, buf, n, NULL)
+                : rr_srtp_session_unprotect_rtp(p->srtp, buf, n, NULL);
+}
+
+static void handle_rtp(RrPeer *p, const guint8 *data, gsize len)
+{
+    guint8 buf[RR_PEER_MAX_PACKET];
+    gsize n;
+    if (!unprotect(p, data, len, FALSE, buf, &n))
+        return;
     RrRtpHeader h;
     if (!rr_rtp_parse(buf, n, &h, NULL)) {
         p->stats.malformed++;
@@ -188,7 +200,7 @@ static void handle_rtp(RrPeer *p, const guint8 *data, gsize len)
     }
     if (!is_rtx) {
         if (p->cbs.rtp)
-            p->cbs.rtp(p, choice, buf, n, p->user_data);
+            p->cbs.rtp(p, choice, &h, buf, n, p->user_data);
         return;
     }
     if (h.payload_len < 2) {
@@ -201,31 +213,23 @@ static void handle_rtp(RrPeer *p, const guint8 *data, gsize len)
         if (g_array_index(choice->rtx_ssrcs, guint32, i) == h.ssrc)
             map.primary_ssrc = g_array_index(choice->ssrcs, guint32, i);
     g_autoptr(GBytes) orig = rr_rtp_rtx_unwrap(buf, n, &map, NULL);
-    if (!orig) {
+    gsize on = 0;
+    const guint8 *od = orig ? g_bytes_get_data(orig, &on) : NULL;
+    RrRtpHeader oh;
+    if (!od || !rr_rtp_parse(od, on, &oh, NULL)) {
         p->stats.malformed++;
         return;
     }
     p->stats.rtx_packets++;
-    gsize on;
-    const guint8 *od = g_bytes_get_data(orig, &on);
     if (p->cbs.rtp)
-        p->cbs.rtp(p, choice, od, on, p->user_data);
+        p->cbs.rtp(p, choice, &oh, od, on, p->user_data);
 }
 
 static void handle_rtcp(RrPeer *p, const guint8 *data, gsize len)
 {
-    if (!p->srtp) {
-        p->stats.packets_before_dtls++;
-        return;
-    }
-    guint8 buf[2048];
-    if (len > sizeof buf) {
-        p->stats.malformed++;
-        return;
-    }
-    memcpy(buf, data, len);
-    gsize n = len;
-    if (!rr_srtp_session_unprotect_rtcp(p->srtp, buf, &n, NULL))
+    guint8 buf[RR_PEER_MAX_PACKET];
+    gsize n;
+    if (!unprotect(p, data, len, TRUE, buf, &n))
         return;
     if (p->cbs.rtcp)
         p->cbs.rtcp(p, buf, n, p->user_data);

@@ -19,6 +19,7 @@
 #include "rtc/cert.h"
 #include "rtc/dtls.h"
 #include "rtc/ice.h"
+#include "rtc/rtp.h"
 #include "rtc/sdp.h"
 #include "rtc/srtp.h"
 
@@ -37,9 +38,10 @@ typedef struct {
     void (*failed)(RrPeer *peer, const GError *error, gpointer user_data);
     /* A data channel the server opened (or that we acknowledged). */
     void (*channel_open)(RrPeer *peer, const char *label, gpointer user_data);
-    /* One decrypted RTP packet of the m-section @choice (RTX already unwrapped). */
-    void (*rtp)(RrPeer *peer, const RrSdpChoice *choice, const guint8 *packet, gsize len,
-                gpointer user_data);
+    /* One decrypted RTP packet of the m-section @choice (RTX already unwrapped), with
+     * its parsed header. */
+    void (*rtp)(RrPeer *peer, const RrSdpChoice *choice, const RrRtpHeader *header,
+                const guint8 *packet, gsize len, gpointer user_data);
     /* One decrypted RTCP compound packet. */
     void (*rtcp)(RrPeer *peer, const guint8 *packet, gsize len, gpointer user_data);
 } RrPeerCallbacks;

@@ -316,27 +316,25 @@ static RrTrack *track_for_mid(RrSession *s, const char *mid)
     return sid ? g_hash_table_lookup(s->tracks, sid) : NULL;
 }
 
-static void track_count(RrTrack *t, const guint8 *pkt, gsize len)
+static void track_count(RrTrack *t, const RrRtpHeader *hdr, const guint8 *pkt)
 {
-    RrRtpHeader h;
-    if (!rr_rtp_parse(pkt, len, &h, NULL))
-        return;
     RrTrackStats *st = &t->stats;
     gint64 now = g_get_monotonic_time();
     if (st->packets == 0) {
-        st->base_seq = st->highest_seq = h.seq;
+        st->base_seq = st->highest_seq = hdr->seq;
         st->first_us = now;
     } else {
-        gint16 delta = (gint16)(h.seq - (guint16)st->highest_seq);
+        gint16 delta = (gint16)(hdr->seq - (guint16)st->highest_seq);
         if (delta > 0)
             st->highest_seq += delta;
     }
     st->packets++;
-    st->bytes += h.payload_len;
+    st->bytes += hdr->payload_len;
     st->last_us = now;
     guint64 expected = (guint64)(st->highest_seq - st->base_seq) + 1;
     st->lost = expected > st->packets ? expected - st->packets : 0;
-    if (rr_rtp_is_keyframe(rr_rtp_codec_from_name(t->codec), pkt + h.header_len, h.payload_len))
+    if (rr_rtp_is_keyframe(rr_rtp_codec_from_name(t->codec), pkt + hdr->header_len,
+                           hdr->payload_len))
         st->keyframes++;
 }
 
@@ -387,14 +385,14 @@ static void peer_failed(RrPeer *peer, const GError *error, gpointer data)
     fail(s, g_error_copy(error));
 }
 
-static void peer_rtp(RrPeer *peer, const RrSdpChoice *choice, const guint8 *pkt, gsize len,
-                     gpointer data)
+static void peer_rtp(RrPeer *peer, const RrSdpChoice *choice, const RrRtpHeader *hdr,
+                     const guint8 *pkt, gsize len, gpointer data)
 {
     RrSession *s = data;
     RrTrack *t = track_for_mid(s, choice->mid);
     if (!t)
         return;
-    track_count(t, pkt, len);
+    track_count(t, hdr, pkt);
     if (s->cbs.rtp)
         s->cbs.rtp(s, t, pkt, len, s->ud);
 }
@@ -496,8 +494,6 @@ static void apply_participant(RrSession *s, const Livekit__ParticipantInfo *pi)
 }
 
 /* ---- signalling ---- */
-
-static void connect_signal(RrSession *s);
 
 static gboolean on_ping(gpointer data)
 {
@@ -671,6 +667,13 @@ static void handle_trickle(RrSession *s, const Livekit__TrickleRequest *t)
         rr_peer_remote_gathering_done(s->peer);
 }
 
+static gint louder_first(gconstpointer a, gconstpointer b, gpointer levels)
+{
+    double la = *(double *)g_hash_table_lookup(levels, *(const char *const *)a);
+    double lb = *(double *)g_hash_table_lookup(levels, *(const char *const *)b);
+    return (la < lb) - (la > lb);
+}
+
 static void handle_speakers(RrSession *s, const Livekit__SpeakersChanged *sc)
 {
     for (gsize i = 0; i < sc->n_speakers; i++) {
@@ -691,23 +694,12 @@ static void handle_speakers(RrSession *s, const Livekit__SpeakersChanged *sc)
     g_hash_table_iter_init(&it, s->speakers);
     while (g_hash_table_iter_next(&it, &k, NULL))
         g_ptr_array_add(sids, k);
-    /* Loudest first. */
-    for (guint i = 1; i < sids->len; i++)
-        for (guint j = i; j > 0; j--) {
-            double a = *(double *)g_hash_table_lookup(s->speakers, sids->pdata[j - 1]);
-            double b = *(double *)g_hash_table_lookup(s->speakers, sids->pdata[j]);
-            if (b <= a)
-                break;
-            gpointer tmp = sids->pdata[j - 1];
-            sids->pdata[j - 1] = sids->pdata[j];
-            sids->pdata[j] = tmp;
-        }
+    g_ptr_array_sort_with_data(sids, louder_first, s->speakers);
     g_ptr_array_add(sids, NULL);
     s->cbs.speakers(s, (const char *const *)sids->pdata, s->ud);
 }
 
 static void resume(RrSession *s, gboolean immediately);
-static void rejoin(RrSession *s);
 
 static const char *reason_text(int reason)
 {

@@ -18,10 +18,7 @@ struct _RrSignalClient {
     gboolean closing; /* we asked for the close */
 };
 
-static const char *sdk_version(void)
-{
-    return "0.1.0";
-}
+#define RR_SIGNAL_SDK_VERSION "0.1.0"
 
 char *rr_signal_client_build_url(const RrSignalConnectParams *p, gboolean redact, GError **error)
 {
@@ -55,7 +52,7 @@ char *rr_signal_client_build_url(const RrSignalConnectParams *p, gboolean redact
         redact ? g_strdup("[redacted]") : g_uri_escape_string(p->token, NULL, FALSE);
     GString *q = g_string_new(NULL);
     g_string_append_printf(q, "access_token=%s&auto_subscribe=%d&sdk=c&version=%s&protocol=%d",
-                           token, p->auto_subscribe ? 1 : 0, sdk_version(),
+                           token, p->auto_subscribe ? 1 : 0, RR_SIGNAL_SDK_VERSION,
                            p->protocol > 0 ? p->protocol : RR_SIGNAL_DEFAULT_PROTOCOL);
     if (p->adaptive_stream)
         g_string_append(q, "&adaptive_stream=1");

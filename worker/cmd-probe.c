@@ -319,7 +319,8 @@ int rr_cmd_probe(int argc, char **argv)
     /* Let the leave and close frames go out. */
     gint64 end = g_get_monotonic_time() + 300 * 1000;
     while (g_get_monotonic_time() < end)
-        g_main_context_iteration(NULL, FALSE) || (g_usleep(5000), 0);
+        if (!g_main_context_iteration(NULL, FALSE))
+            g_usleep(5000);
     g_source_remove(sig_int);
     g_source_remove(sig_term);
     if (!p.done)
