@@ -21,6 +21,27 @@ GST_DEBUG_CATEGORY_STATIC(rr_recv_debug);
 #define RTCP_MIN_INTERVAL (100 * GST_MSECOND)
 /* appsrc queue bound: about 3 s of 1.5 Mbit/s video; beyond it new packets are dropped. */
 #define APPSRC_MAX_BYTES (1024 * 1024)
+/* rtp_timeline: how far RTP time and jitterbuffer time may disagree over one packet step
+ * before the RTP timeline counts as broken (the jitterbuffer resyncs at the same size). */
+#define TIMELINE_MAX_JUMP GST_SECOND
+/* rtp_timeline: the least a re-anchored timeline moves on from the previous packet. */
+#define TIMELINE_MIN_STEP GST_MSECOND
+
+/* rtp_timeline state of a track (see recv.h): touched by the jitterbuffer's streaming
+ * thread; locked because an SSRC switch briefly gives the depayloader two upstreams. */
+typedef struct {
+    GMutex lock;
+    gboolean anchored;
+    guint32 ssrc;
+    guint64 ext_state;     /* gst_rtp_buffer_ext_timestamp() state, -1: new stream */
+    guint64 anchor_ext;    /* extended RTP timestamp at the anchor */
+    GstClockTime anchor;   /* output PTS at the anchor */
+    guint64 last_ext;      /* extended RTP timestamp of the previous packet */
+    GstClockTime last_in;  /* jitterbuffer PTS of the previous packet */
+    GstClockTime last_out; /* output PTS of the previous packet */
+    GstClockTime step;     /* the last increase of the output PTS */
+    guint64 breaks;
+} RrRecvTimeline;
 
 typedef struct {
     RrRecv *recv; /* not a reference: tracks live exactly as long as recv */
@@ -43,6 +64,7 @@ typedef struct {
     guint64 rtp_in, rtcp_in, rtcp_out, units_out, dropped, keyframe_requests;
     GstClockTime first_media;
     gint fir_count;
+    RrRecvTimeline timeline; /* only with config.rtp_timeline */
 } RrRecvTrack;
 
 struct RrRecv {
@@ -70,6 +92,7 @@ static void track_free(gpointer data)
     RrRecvTrack *t = data;
     g_clear_pointer(&t->jitterbuffers, g_hash_table_unref);
     g_clear_object(&t->rtx_receive);
+    g_mutex_clear(&t->timeline.lock);
     g_free(t);
 }
 
@@ -214,6 +237,138 @@ static GstFlowReturn on_rtcp_sample(GstAppSink *sink, gpointer data)
     g_mutex_unlock(&t->recv->lock);
     event_queue(t->recv, EVENT_RTCP_OUT, t->index, bytes, GST_CLOCK_TIME_NONE);
     return GST_FLOW_OK;
+}
+
+/* ---- rtp_timeline: output PTS from RTP timestamps (see recv.h) ---- */
+
+static gint64 rtp_to_ns(gint64 ticks, guint rate)
+{
+    gint64 ns = (gint64)gst_util_uint64_scale_int((guint64)ABS(ticks), GST_SECOND, (gint)rate);
+    return ticks < 0 ? -ns : ns;
+}
+
+/* Restamps one RTP packet (@buf writable) onto the track's RTP timeline. */
+static void timeline_restamp(RrRecvTrack *t, GstBuffer *buf)
+{
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (!gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp))
+        return;
+    guint32 ssrc = gst_rtp_buffer_get_ssrc(&rtp);
+    guint32 ts = gst_rtp_buffer_get_timestamp(&rtp);
+    gst_rtp_buffer_unmap(&rtp);
+    guint rate = t->config.clock_rate;
+    GstClockTime in = GST_BUFFER_PTS(buf);
+    RrRecvTimeline *tl = &t->timeline;
+
+    g_mutex_lock(&tl->lock);
+    gboolean anchor = !tl->anchored || ssrc != tl->ssrc;
+    if (anchor)
+        tl->ext_state = (guint64)-1;
+    guint64 ext = gst_rtp_buffer_ext_timestamp(&tl->ext_state, ts);
+    if (!anchor) {
+        gint64 rtp_step = rtp_to_ns((gint64)(ext - tl->last_ext), rate);
+        if (GST_CLOCK_TIME_IS_VALID(in) && GST_CLOCK_TIME_IS_VALID(tl->last_in)) {
+            gint64 in_step = (gint64)in - (gint64)tl->last_in;
+            anchor = ABS(rtp_step - in_step) > (gint64)TIMELINE_MAX_JUMP;
+        }
+        /* Before the anchor: the timeline cannot place it. */
+        anchor = anchor || (gint64)(ext - tl->anchor_ext) < 0;
+    }
+    if (anchor) {
+        if (!tl->anchored) {
+            if (!GST_CLOCK_TIME_IS_VALID(in)) {
+                g_mutex_unlock(&tl->lock);
+                return; /* nothing to anchor to yet: leave the jitterbuffer's time */
+            }
+            tl->anchor = in;
+        } else {
+            /* Carry on after the previous packet by the time the jitterbuffer saw pass. */
+            GstClockTime gap = 0;
+            if (GST_CLOCK_TIME_IS_VALID(in) && GST_CLOCK_TIME_IS_VALID(tl->last_in) &&
+                in > tl->last_in)
+                gap = in - tl->last_in;
+            tl->anchor = tl->last_out + MAX(MAX(gap, tl->step), TIMELINE_MIN_STEP);
+            tl->breaks++;
+            GST_INFO("track %u: RTP timeline broken (ssrc %08x -> %08x, RTP step %" G_GINT64_FORMAT
+                     " ticks), re-anchored at %" GST_TIME_FORMAT,
+                     t->index, tl->ssrc, ssrc, (gint64)(ext - tl->last_ext),
+                     GST_TIME_ARGS(tl->anchor));
+        }
+        tl->anchored = TRUE;
+        tl->ssrc = ssrc;
+        tl->anchor_ext = ext;
+        tl->last_out = GST_CLOCK_TIME_NONE;
+    }
+    GstClockTime out = tl->anchor + (GstClockTime)rtp_to_ns((gint64)(ext - tl->anchor_ext), rate);
+    if (GST_CLOCK_TIME_IS_VALID(tl->last_out) && out > tl->last_out)
+        tl->step = out - tl->last_out;
+    tl->last_ext = ext;
+    if (GST_CLOCK_TIME_IS_VALID(in))
+        tl->last_in = in;
+    tl->last_out = out;
+    g_mutex_unlock(&tl->lock);
+
+    GST_LOG("track %u: rtp %u -> %" GST_TIME_FORMAT " (jitterbuffer %" GST_TIME_FORMAT ")",
+            t->index, ts, GST_TIME_ARGS(out), GST_TIME_ARGS(in));
+    GST_BUFFER_PTS(buf) = out;
+    GST_BUFFER_DTS(buf) = out;
+}
+
+static gboolean timeline_restamp_in_list(GstBuffer **buf, guint idx, gpointer data)
+{
+    *buf = gst_buffer_make_writable(*buf);
+    timeline_restamp(data, *buf);
+    return TRUE;
+}
+
+/* A packet-lost event (jitterbuffer time) moved onto the RTP timeline, or NULL. */
+static GstEvent *timeline_lost_event(RrRecvTrack *t, GstEvent *event)
+{
+    const GstStructure *s = gst_event_get_structure(event);
+    GstClockTime ts = GST_CLOCK_TIME_NONE;
+    if (s == NULL || !gst_structure_has_name(s, "GstRTPPacketLost") ||
+        !gst_structure_get_clock_time(s, "timestamp", &ts) || !GST_CLOCK_TIME_IS_VALID(ts))
+        return NULL;
+    RrRecvTimeline *tl = &t->timeline;
+    g_mutex_lock(&tl->lock);
+    gboolean known = tl->anchored && GST_CLOCK_TIME_IS_VALID(tl->last_in) &&
+                     GST_CLOCK_TIME_IS_VALID(tl->last_out);
+    gint64 moved = known ? (gint64)ts + ((gint64)tl->last_out - (gint64)tl->last_in) : 0;
+    GstClockTime last_out = tl->last_out;
+    g_mutex_unlock(&tl->lock);
+    if (!known)
+        return NULL;
+    GstClockTime out = moved > (gint64)last_out ? (GstClockTime)moved : last_out;
+    GstStructure *copy = gst_structure_copy(s);
+    gst_structure_set(copy, "timestamp", G_TYPE_UINT64, (guint64)out, NULL);
+    GstEvent *moved_event = gst_event_new_custom(GST_EVENT_TYPE(event), copy);
+    gst_event_set_seqnum(moved_event, gst_event_get_seqnum(event));
+    return moved_event;
+}
+
+/* On the depayloader's sink pad (RTP from the jitterbuffer). */
+static GstPadProbeReturn on_depay_input(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    RrRecvTrack *t = data;
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+        GstBuffer *buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+        timeline_restamp(t, buf);
+        GST_PAD_PROBE_INFO_DATA(info) = buf;
+    } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+        GstBufferList *list = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+        gst_buffer_list_foreach(list, timeline_restamp_in_list, t);
+        GST_PAD_PROBE_INFO_DATA(info) = list;
+    } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+        GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+        GstEvent *moved = GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM
+                              ? timeline_lost_event(t, event)
+                              : NULL;
+        if (moved != NULL) {
+            gst_event_unref(event);
+            GST_PAD_PROBE_INFO_DATA(info) = moved;
+        }
+    }
+    return GST_PAD_PROBE_OK;
 }
 
 /* The gate on the track's output: drop until the first decodable unit, then report it. */
@@ -519,6 +674,7 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
     if (t->config.clock_rate == 0)
         t->config.clock_rate = codec->clock_rate;
     t->first_media = GST_CLOCK_TIME_NONE;
+    g_mutex_init(&t->timeline.lock);
     t->jitterbuffers = g_hash_table_new_full(NULL, NULL, NULL, gst_object_unref);
     t->last_request_us = g_get_monotonic_time();
 
@@ -573,6 +729,13 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
         g_object_unref(session);
     }
 
+    if (t->config.rtp_timeline) {
+        g_autoptr(GstPad) depay_sink = gst_element_get_static_pad(t->depay, "sink");
+        gst_pad_add_probe(depay_sink,
+                          GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
+                              GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                          on_depay_input, t, NULL);
+    }
     g_autoptr(GstPad) out = gst_element_get_static_pad(t->last, "src");
     gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER, on_track_output, t, NULL);
     g_autofree char *ghost_name = g_strdup_printf("src_%u", index);
@@ -652,6 +815,15 @@ void rr_recv_end(RrRecv *recv)
     }
 }
 
+void rr_recv_end_track(RrRecv *recv, guint track)
+{
+    RrRecvTrack *t = track_get(recv, track);
+    if (t == NULL)
+        return;
+    gst_app_src_end_of_stream(GST_APP_SRC(t->rtcp_src));
+    gst_app_src_end_of_stream(GST_APP_SRC(t->rtp_src));
+}
+
 static guint64 stats_u64(const GstStructure *s, const char *field)
 {
     guint64 v = 0;
@@ -677,6 +849,9 @@ gboolean rr_recv_get_stats(RrRecv *recv, guint track, RrRecvTrackStats *stats)
     stats->dropped_before_start = t->dropped;
     stats->keyframe_requests = t->keyframe_requests;
     stats->first_media = t->first_media;
+    g_mutex_lock(&t->timeline.lock);
+    stats->timeline_breaks = t->timeline.breaks;
+    g_mutex_unlock(&t->timeline.lock);
     stats->started = GST_CLOCK_TIME_IS_VALID(t->first_media);
     GstElement *jb = g_hash_table_lookup(t->jitterbuffers, GUINT_TO_POINTER(t->active_ssrc));
     if (jb != NULL)

@@ -35,6 +35,23 @@
  * - The gate drops everything before the first decodable unit (a keyframe for video, the
  *   first packet for audio), so src_N always starts decodable, and reports it through
  *   first_media with its running time: the start gate of a recording.
+ * - Timestamps. The jitterbuffers run in rtpbin's default "slave" mode: each packet's
+ *   PTS is its RTP time mapped onto the receiver clock through a clock-skew estimate made
+ *   from arrival times. That estimate starts from the first packet and moves towards the
+ *   least-delayed packet seen over its first 2 s window, so when the first packets
+ *   arrive late and in a burst (usual at the start of a WebRTC subscription) the output
+ *   timeline is compressed by the burst's size during the first seconds: frames come out
+ *   closer together than they were captured, or with the same PTS. Composites live with
+ *   it (they decode into live mixers, and rtpbin's RTCP lip sync moves these very
+ *   timestamps). A track with rtp_timeline set instead gets PTS = the first packet's
+ *   jitterbuffer PTS + (RTP timestamp - first RTP timestamp) / clock rate, exactly the
+ *   sender's media timeline, whatever the arrival jitter and whatever rtpbin does to the
+ *   jitterbuffer's offset on a sender report. The jitterbuffer's times are still used to
+ *   notice a break in the RTP timeline — a new SSRC, or RTP time and jitterbuffer time
+ *   disagreeing by more than a second over one packet step (sender restart, a sender
+ *   that stopped its RTP clock while paused): there the timeline is re-anchored right
+ *   after the previous packet, advanced by the jitterbuffer's elapsed time. Packet-lost
+ *   events are moved onto the same timeline.
  *
  * THREADS
  *
@@ -65,6 +82,9 @@ typedef struct {
     gboolean nack;             /* a=rtcp-fb:PT nack */
     gboolean nack_pli;         /* a=rtcp-fb:PT nack pli */
     gboolean ccm_fir;          /* a=rtcp-fb:PT ccm fir */
+    /* Output PTS straight from the RTP timestamps (see DESIGN), for recording a track as
+     * sent. FALSE: the jitterbuffer's clock-slaved times, which RTCP lip sync adjusts. */
+    gboolean rtp_timeline;
 } RrRecvTrackConfig;
 
 typedef struct {
@@ -85,8 +105,9 @@ typedef struct {
     guint64 jb_lost;
     guint64 jb_late;
     guint64 jb_duplicates;
-    guint64 rtx_requests; /* retransmissions asked for by the jitterbuffer */
-    guint64 rtx_packets;  /* RTX packets associated and restored by rtprtxreceive */
+    guint64 rtx_requests;    /* retransmissions asked for by the jitterbuffer */
+    guint64 rtx_packets;     /* RTX packets associated and restored by rtprtxreceive */
+    guint64 timeline_breaks; /* rtp_timeline: times the RTP timeline was re-anchored */
     gboolean started;
     GstClockTime first_media; /* running time, GST_CLOCK_TIME_NONE before start */
 } RrRecvTrackStats;
@@ -130,6 +151,9 @@ void rr_recv_request_keyframe(RrRecv *recv, guint track);
 
 /* End every track: EOS flows down each track's chain after the jitterbuffers drain. */
 void rr_recv_end(RrRecv *recv);
+/* End one track (it was unpublished): EOS flows down its chain after its jitterbuffer
+ * drains; later pushes fail with RR_PIPELINE_ERROR_STATE. No-op for an unknown track. */
+void rr_recv_end_track(RrRecv *recv, guint track);
 
 /* Snapshot of @track's counters. FALSE for an unknown track. */
 gboolean rr_recv_get_stats(RrRecv *recv, guint track, RrRecvTrackStats *stats);

@@ -273,7 +273,10 @@ static gboolean build(RrTrackEgress *egress, const RrTrackEgressConfig *config, 
     if (egress->recv == NULL)
         return FALSE;
     gst_bin_add(GST_BIN(egress->pipeline), rr_recv_get_bin(egress->recv));
-    if (rr_recv_add_track(egress->recv, &config->track, error) < 0)
+    /* The file is the track as sent: its timestamps are the sender's RTP timeline. */
+    RrRecvTrackConfig track = config->track;
+    track.rtp_timeline = TRUE;
+    if (rr_recv_add_track(egress->recv, &track, error) < 0)
         return FALSE;
 
     GstElement *capsfilter = add_element(egress, "capsfilter", "format", error);

@@ -92,6 +92,14 @@ struct _RrIceTransport {
     GPtrArray *skipped;      /* RrIceRemote* */
     GHashTable *remote_keys; /* "proto addr port" of remote candidates already added */
 
+    /* ICE restarts (see rr_ice_transport_open_candidate_window) */
+    GPtrArray *window;     /* char*: candidate lines signalled since the window opened */
+    gboolean window_final; /* the server's final trickle came in the window */
+    gboolean window_fresh; /* the window opened with a new signalling connection */
+    gint64 restart_time;   /* monotonic µs of the restart in progress, 0 if none */
+    guint restarts, restarts_completed;
+    gint64 last_restart_ms; /* restart → connected of the latest completed one, -1 if none */
+
     /* re-entrancy: callbacks may free the transport */
     guint in_callback;
     gboolean free_pending;
@@ -104,6 +112,13 @@ void rr_ice_nat_entry_clear(gpointer entry);
 /* Never fails: an unusable URL gives a state with done set and a status saying why. */
 RrIceServerState *rr_ice_server_state_parse(const RrIceServer *server);
 const char *rr_ice_server_kind_name(RrIceServerKind kind);
+
+/* ice-remote.c */
+/* After nice_agent_restart_stream(): hand the candidates of the window to the restarted
+ * stream (and the final trickle when the window is fresh). */
+void rr_ice_remote_replay_window(RrIceTransport *ice);
+/* The server's end-of-candidates came (recorded for the window). */
+void rr_ice_remote_window_final(RrIceTransport *ice);
 
 /* ice.c */
 void rr_ice_server_state_free(RrIceServerState *s);

@@ -124,8 +124,54 @@ static void expand_remote(RrIceTransport *ice, const RrIceCandidate *c)
         add_signalling_address_copy(ice, c);
 }
 
+/* The most candidate lines a window keeps (a server trickles a handful). */
+#define WINDOW_MAX 64
+
+static gboolean add_signalled(RrIceTransport *ice, const char *line, const char *note,
+                              GError **error);
+
 gboolean rr_ice_transport_add_remote_candidate(RrIceTransport *ice, const char *line,
                                                GError **error)
+{
+    if (!add_signalled(ice, line, NULL, error))
+        return FALSE;
+    if (ice->window->len >= WINDOW_MAX)
+        g_ptr_array_remove_index(ice->window, 0);
+    g_ptr_array_add(ice->window, g_strdup(line));
+    return TRUE;
+}
+
+void rr_ice_transport_open_candidate_window(RrIceTransport *ice, gboolean fresh_signalling)
+{
+    g_ptr_array_set_size(ice->window, 0);
+    ice->window_final = FALSE;
+    ice->window_fresh = fresh_signalling;
+}
+
+void rr_ice_remote_replay_window(RrIceTransport *ice)
+{
+    if (ice->window->len)
+        g_debug("ICE restart: re-adding %u candidate(s) signalled before the offer",
+                ice->window->len);
+    for (guint i = 0; i < ice->window->len; i++) {
+        g_autoptr(GError) err = NULL;
+        if (!add_signalled(ice, g_ptr_array_index(ice->window, i),
+                           "signalled before the ICE restart offer", &err))
+            g_debug("ICE: %s", err->message);
+    }
+    /* An end-of-candidates from the server's current agent also ends the new generation;
+     * one that may be older would fail the restarted check list too early. */
+    if (ice->window_fresh && ice->window_final)
+        rr_ice_transport_remote_gathering_done(ice);
+}
+
+void rr_ice_remote_window_final(RrIceTransport *ice)
+{
+    ice->window_final = TRUE;
+}
+
+static gboolean add_signalled(RrIceTransport *ice, const char *line, const char *note,
+                              GError **error)
 {
     g_autoptr(RrIceCandidate) c = rr_ice_candidate_parse(line, error);
     if (!c)
@@ -144,7 +190,7 @@ gboolean rr_ice_transport_add_remote_candidate(RrIceTransport *ice, const char *
         skip_remote(ice, c, RR_ICE_ORIGIN_SIGNALLED, "ICE-TCP disabled");
         return TRUE;
     }
-    if (!add_remote(ice, c, RR_ICE_ORIGIN_SIGNALLED, NULL, error))
+    if (!add_remote(ice, c, RR_ICE_ORIGIN_SIGNALLED, g_strdup(note), error))
         return FALSE;
     expand_remote(ice, c);
     return TRUE;
@@ -153,8 +199,13 @@ gboolean rr_ice_transport_add_remote_candidate(RrIceTransport *ice, const char *
 void rr_ice_transport_set_signalling_address(RrIceTransport *ice, const char *ip)
 {
     g_autoptr(GInetAddress) ia = ip ? g_inet_address_new_from_string(ip) : NULL;
+    g_autofree char *addr = ia ? g_inet_address_to_string(ia) : NULL;
+    /* Unchanged (a resume to the same server): the copies exist, and re-deriving them from
+     * candidates of an ICE generation that ended would only add dead pairs. */
+    if (g_strcmp0(addr, ice->signalling_address) == 0)
+        return;
     g_free(ice->signalling_address);
-    ice->signalling_address = ia ? g_inet_address_to_string(ia) : NULL;
+    ice->signalling_address = g_steal_pointer(&addr);
     if (!ice->signalling_address)
         return;
     /* Candidates that came before: apply to the signalled ones without a NAT map match. */

@@ -103,6 +103,9 @@ RrIceReport *rr_ice_transport_get_report(RrIceTransport *ice)
     r->pairs = g_ptr_array_new_with_free_func((GDestroyNotify)pair_free);
     if (ice->selected)
         r->selected = rr_ice_pair_copy(ice->selected);
+    r->restarts = ice->restarts;
+    r->restarts_completed = ice->restarts_completed;
+    r->last_restart_ms = ice->last_restart_ms;
 
     for (guint i = 0; i < ice->servers->len; i++) {
         const RrIceServerState *s = g_ptr_array_index(ice->servers, i);
@@ -369,6 +372,12 @@ void rr_ice_report_build_json(const RrIceReport *r, JsonBuilder *b)
         json_builder_end_object(b);
     }
     add_str(b, "summary", r->summary);
+    json_builder_set_member_name(b, "restarts");
+    json_builder_add_int_value(b, r->restarts);
+    json_builder_set_member_name(b, "restarts_completed");
+    json_builder_add_int_value(b, r->restarts_completed);
+    json_builder_set_member_name(b, "last_restart_ms");
+    json_builder_add_int_value(b, r->last_restart_ms);
     json_builder_end_object(b);
 }
 

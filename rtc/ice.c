@@ -105,6 +105,12 @@ static gboolean set_state(RrIceTransport *ice, RrIceState state)
     g_debug("ICE state %s -> %s", rr_ice_state_to_string(ice->state),
             rr_ice_state_to_string(state));
     ice->state = state;
+    if (state >= RR_ICE_STATE_CONNECTED && ice->restart_time) {
+        ice->last_restart_ms = (g_get_monotonic_time() - ice->restart_time) / 1000;
+        ice->restart_time = 0;
+        ice->restarts_completed++;
+        g_info("ICE restart completed in %" G_GINT64_FORMAT " ms", ice->last_restart_ms);
+    }
     if (state >= RR_ICE_STATE_CONNECTED && ice->timeout_source) {
         g_source_destroy(ice->timeout_source);
         g_clear_pointer(&ice->timeout_source, g_source_unref);
@@ -412,6 +418,8 @@ RrIceTransport *rr_ice_transport_new(GMainContext *context, const RrIceConfig *c
     ice->remote = g_ptr_array_new_with_free_func((GDestroyNotify)rr_ice_remote_free);
     ice->skipped = g_ptr_array_new_with_free_func((GDestroyNotify)rr_ice_remote_free);
     ice->remote_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    ice->window = g_ptr_array_new_with_free_func(g_free);
+    ice->last_restart_ms = -1;
     ice->cancellable = g_cancellable_new();
 
     ice->agent =
@@ -486,6 +494,7 @@ static void really_free(RrIceTransport *ice)
     g_ptr_array_unref(ice->remote);
     g_ptr_array_unref(ice->skipped);
     g_hash_table_unref(ice->remote_keys);
+    g_ptr_array_unref(ice->window);
     rr_ice_pair_free(ice->selected);
     g_clear_error(&ice->failure);
     g_free(ice->signalling_address);
@@ -726,6 +735,7 @@ gboolean rr_ice_transport_gather(RrIceTransport *ice, GError **error)
 
 void rr_ice_transport_remote_gathering_done(RrIceTransport *ice)
 {
+    rr_ice_remote_window_final(ice);
     if (ice->remote_gathering_done)
         return;
     ice->remote_gathering_done = TRUE;
@@ -737,7 +747,9 @@ void rr_ice_transport_remote_gathering_done(RrIceTransport *ice)
 
 gboolean rr_ice_transport_send(RrIceTransport *ice, const guint8 *data, gsize len, GError **error)
 {
-    if (ice->state != RR_ICE_STATE_CONNECTED && ice->state != RR_ICE_STATE_READY) {
+    /* During a restart libnice keeps the old selected pair and sends on it. */
+    gboolean restarting = ice->restart_time && ice->selected && ice->state != RR_ICE_STATE_FAILED;
+    if (ice->state != RR_ICE_STATE_CONNECTED && ice->state != RR_ICE_STATE_READY && !restarting) {
         g_set_error(error, RR_RTC_ERROR, RR_RTC_ERROR_ICE, "ICE: not connected (%s)",
                     rr_ice_state_to_string(ice->state));
         return FALSE;
@@ -776,9 +788,15 @@ gboolean rr_ice_transport_restart(RrIceTransport *ice, const char *ufrag, const 
         g_set_error(error, RR_RTC_ERROR, RR_RTC_ERROR_ICE, "ICE: libnice refused the restart");
         return FALSE;
     }
+    ice->restarts++;
+    ice->restart_time = g_get_monotonic_time();
+    /* libnice freed every remote candidate (it keeps the selected pair's for sending). */
     g_hash_table_remove_all(ice->remote_keys);
     ice->remote_gathering_done = FALSE;
-    return rr_ice_transport_set_remote_credentials(ice, ufrag, pwd, remote_ice_lite, error);
+    if (!rr_ice_transport_set_remote_credentials(ice, ufrag, pwd, remote_ice_lite, error))
+        return FALSE;
+    rr_ice_remote_replay_window(ice);
+    return TRUE;
 }
 
 void rr_ice_transport_retrickle(RrIceTransport *ice)

@@ -146,10 +146,21 @@ gboolean rr_ice_transport_add_remote_candidate(RrIceTransport *ice, const char *
                                                GError **error);
 /* The offer carries new ICE credentials (an ICE restart, e.g. after a resume): restart
  * the stream with them (libnice makes new local credentials: read them again for the
- * answer) and forget the remote candidates. Once the answer is sent, call
+ * answer) and forget the remote candidates, except those of the candidate window (below),
+ * which are handed to the restarted stream. Until the new check list connects, data keeps
+ * going out on the old selected pair. Once the answer is sent, call
  * rr_ice_transport_retrickle(): the server dropped our candidates with its old agent. */
 gboolean rr_ice_transport_restart(RrIceTransport *ice, const char *ufrag, const char *pwd,
                                   gboolean remote_ice_lite, GError **error);
+/* Open a new candidate window. The server's trickle carries no ICE generation (pion sends
+ * "usernameFragment": null) and a server may trickle the candidates of its restarted agent
+ * before the offer that announces the restart (the test room does; LiveKit caches them
+ * until the offer is out). libnice drops every remote candidate on restart, so candidates
+ * signalled since the window opened are kept and re-added if a restart follows. Call it
+ * after each answer is sent (@fresh_signalling FALSE) and when a new signalling connection
+ * took over (@fresh_signalling TRUE: everything on it comes from the server's current
+ * agent, so its end-of-candidates also carries over to the restarted stream). */
+void rr_ice_transport_open_candidate_window(RrIceTransport *ice, gboolean fresh_signalling);
 /* Hand every local candidate to the local_candidate callback again. */
 void rr_ice_transport_retrickle(RrIceTransport *ice);
 /* TRUE when remote credentials are set and differ from these. */
@@ -207,13 +218,16 @@ typedef struct {
     gboolean inbound_checks_seen; /* the server's checks reached us */
     gboolean force_relay;
     char *signalling_address;
-    GPtrArray *servers;  /* RrIceReportServer* */
-    GPtrArray *local;    /* RrIceReportCandidate* */
-    GPtrArray *remote;   /* RrIceReportCandidate* (used ones) */
-    GPtrArray *skipped;  /* RrIceReportCandidate* (not given to libnice, note says why) */
-    GPtrArray *pairs;    /* RrIceReportPair* */
-    RrIcePair *selected; /* or NULL */
-    char *summary;       /* one or two sentences naming the likely fix */
+    GPtrArray *servers;       /* RrIceReportServer* */
+    GPtrArray *local;         /* RrIceReportCandidate* */
+    GPtrArray *remote;        /* RrIceReportCandidate* (used ones) */
+    GPtrArray *skipped;       /* RrIceReportCandidate* (not given to libnice, note says why) */
+    GPtrArray *pairs;         /* RrIceReportPair* */
+    RrIcePair *selected;      /* or NULL */
+    char *summary;            /* one or two sentences naming the likely fix */
+    guint restarts;           /* ICE restarts so far */
+    guint restarts_completed; /* restarts that connected again */
+    gint64 last_restart_ms;   /* restart → connected of the latest completed one, -1 if none */
 } RrIceReport;
 
 /* (transfer full) A snapshot. */

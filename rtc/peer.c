@@ -381,6 +381,7 @@ const RrSdpAnswer *rr_peer_apply_offer(RrPeer *p, const char *sdp, GError **erro
         g_free(p->local_pwd);
         rr_ice_transport_get_local_credentials(p->ice, &p->local_ufrag, &p->local_pwd);
         p->restarted = TRUE;
+        p->stats.ice_restarts++;
     }
     RrSdpAnswerParams params;
     rr_sdp_answer_params_init(&params);
@@ -411,6 +412,12 @@ void rr_peer_answer_sent(RrPeer *p)
         p->restarted = FALSE;
         rr_ice_transport_retrickle(p->ice);
     }
+    rr_ice_transport_open_candidate_window(p->ice, FALSE);
+}
+
+void rr_peer_signalling_reconnected(RrPeer *p)
+{
+    rr_ice_transport_open_candidate_window(p->ice, TRUE);
 }
 
 const RrSdpAnswer *rr_peer_get_answer(RrPeer *p)

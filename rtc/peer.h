@@ -52,6 +52,7 @@ typedef struct {
     guint64 rtx_packets;         /* retransmissions unwrapped */
     guint64 rtx_padding;         /* padding-only RTX probes (dropped) */
     guint64 malformed;           /* neither STUN, DTLS, RTP nor RTCP, or unparsable */
+    guint64 ice_restarts;        /* offers that restarted ICE */
     RrSrtpStats srtp;
 } RrPeerStats;
 
@@ -69,6 +70,10 @@ const RrSdpAnswer *rr_peer_apply_offer(RrPeer *peer, const char *sdp, GError **e
 /* Tell the peer the answer went out (after an ICE restart it trickles its candidates
  * again). */
 void rr_peer_answer_sent(RrPeer *peer);
+/* A new signalling connection took over (a resume): candidates the server trickles on it
+ * belong to its current ICE agent, even when they come before the offer that restarts ICE
+ * (see rr_ice_transport_open_candidate_window). */
+void rr_peer_signalling_reconnected(RrPeer *peer);
 /* The answer currently in force, or NULL. */
 const RrSdpAnswer *rr_peer_get_answer(RrPeer *peer);
 

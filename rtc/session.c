@@ -72,6 +72,7 @@ struct _RrSession {
     struct {
         guint joins, resumes, rejoins, offers, answers, candidates_sent, candidates_received;
         guint pings, pongs, updates, leaves_received, refreshed_tokens, keyframe_requests;
+        guint ice_restarts;
     } n;
 };
 
@@ -116,6 +117,8 @@ static void track_free(RrTrack *t)
     g_free(t->codec);
     g_free(t->fmtp);
     g_free(t->mid);
+    g_array_unref(t->keyframe_times);
+    g_array_unref(t->pli_times);
     g_free(t);
 }
 
@@ -239,6 +242,8 @@ static RrTrack *track_new(const RrSdpChoice *c, const Livekit__TrackInfo *ti,
                           const RrParticipant *p)
 {
     RrTrack *t = g_new0(RrTrack, 1);
+    t->keyframe_times = g_array_new(FALSE, FALSE, sizeof(gint64));
+    t->pli_times = g_array_new(FALSE, FALSE, sizeof(gint64));
     t->sid = g_strdup(ti->sid);
     t->name = g_strdup(ti->name);
     t->participant_sid = g_strdup(p->sid);
@@ -327,15 +332,24 @@ static void track_count(RrTrack *t, const RrRtpHeader *hdr, const guint8 *pkt)
         gint16 delta = (gint16)(hdr->seq - (guint16)st->highest_seq);
         if (delta > 0)
             st->highest_seq += delta;
+        st->max_gap_us = MAX(st->max_gap_us, now - st->last_us);
     }
     st->packets++;
     st->bytes += hdr->payload_len;
     st->last_us = now;
     guint64 expected = (guint64)(st->highest_seq - st->base_seq) + 1;
     st->lost = expected > st->packets ? expected - st->packets : 0;
-    if (rr_rtp_is_keyframe(rr_rtp_codec_from_name(t->codec), pkt + hdr->header_len,
-                           hdr->payload_len))
+    /* A keyframe may span several flagged packets (H.264 SPS + IDR): count frames. */
+    if ((st->keyframes == 0 || hdr->timestamp != st->keyframe_ts) &&
+        rr_rtp_is_keyframe(rr_rtp_codec_from_name(t->codec), pkt + hdr->header_len,
+                           hdr->payload_len)) {
         st->keyframes++;
+        st->keyframe_ts = hdr->timestamp;
+        if (t->keyframe_times->len < RR_TRACK_MAX_TIMES) {
+            gint64 wall = g_get_real_time();
+            g_array_append_val(t->keyframe_times, wall);
+        }
+    }
 }
 
 /* ---- peer callbacks ---- */
@@ -621,12 +635,16 @@ static void handle_offer(RrSession *s, const Livekit__SessionDescription *sd)
     }
     s->n.offers++;
     g_autoptr(GError) err = NULL;
+    RrPeerStats before, after;
+    rr_peer_get_stats(s->peer, &before);
     const RrSdpAnswer *answer = rr_peer_apply_offer(s->peer, sd->sdp, &err);
     if (!answer) {
         fail(s, g_error_new(RR_RTC_ERROR, err->code, "cannot answer the server's offer %u: %s",
                             sd->id, err->message));
         return;
     }
+    rr_peer_get_stats(s->peer, &after);
+    s->n.ice_restarts += (guint)(after.ice_restarts - before.ice_restarts);
     g_hash_table_remove_all(s->mid_to_track);
     for (gsize i = 0; i < sd->n_mid_to_track_id; i++)
         g_hash_table_insert(s->mid_to_track, g_strdup(sd->mid_to_track_id[i]->key),
@@ -744,6 +762,8 @@ static void handle_reconnect(RrSession *s)
     s->resume_tries = 0;
     s->resuming = FALSE;
     g_info("session: resumed");
+    if (s->peer)
+        rr_peer_signalling_reconnected(s->peer);
     RrSignalSyncState st = {.answer_sdp = s->answer_sdp,
                             .answer_id = s->offer_id,
                             .offer_sdp = s->offer_sdp,
@@ -1154,8 +1174,24 @@ gboolean rr_session_request_keyframe(RrSession *s, const char *track_sid, GError
     g_autoptr(GByteArray) out = g_byte_array_new();
     rr_rtcp_build_compound(out, s->local_ssrc, NULL, 0, "roomrec");
     rr_rtcp_build_pli(out, s->local_ssrc, t->ssrc);
+    if (!rr_session_send_rtcp(s, out->data, out->len, error))
+        return FALSE;
     s->n.keyframe_requests++;
-    return rr_session_send_rtcp(s, out->data, out->len, error);
+    if (t->pli_times->len < RR_TRACK_MAX_TIMES) {
+        gint64 wall = g_get_real_time();
+        g_array_append_val(t->pli_times, wall);
+    }
+    return TRUE;
+}
+
+/* Wall-clock times as milliseconds since the epoch. */
+static void add_times(JsonBuilder *b, const char *k, const GArray *times)
+{
+    json_builder_set_member_name(b, k);
+    json_builder_begin_array(b);
+    for (guint i = 0; i < times->len; i++)
+        json_builder_add_int_value(b, g_array_index(times, gint64, i) / 1000);
+    json_builder_end_array(b);
 }
 
 static void add_str(JsonBuilder *b, const char *k, const char *v)
@@ -1201,6 +1237,7 @@ void rr_session_build_json(RrSession *s, JsonBuilder *b)
     add_int(b, "leaves_received", s->n.leaves_received);
     add_int(b, "refreshed_tokens", s->n.refreshed_tokens);
     add_int(b, "keyframe_requests", s->n.keyframe_requests);
+    add_int(b, "ice_restarts", s->n.ice_restarts);
     json_builder_end_object(b);
 
     json_builder_set_member_name(b, "participants");
@@ -1262,6 +1299,11 @@ void rr_session_build_json(RrSession *s, JsonBuilder *b)
         json_builder_set_member_name(b, "kbps");
         json_builder_add_double_value(b, secs > 0 ? t->stats.bytes * 8 / secs / 1000 : 0);
         add_int(b, "ms_since_last_packet", t->stats.packets ? (now - t->stats.last_us) / 1000 : -1);
+        add_int(b, "max_gap_ms", t->stats.max_gap_us / 1000);
+        if (t->kind == RR_TRACK_KIND_VIDEO) {
+            add_times(b, "keyframe_times_ms", t->keyframe_times);
+            add_times(b, "pli_times_ms", t->pli_times);
+        }
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -56,9 +56,11 @@ typedef struct {
     guint64 bytes;       /* RTP payload bytes */
     guint64 lost;        /* expected - received (never negative) */
     guint64 rtx;         /* retransmissions received */
-    guint64 keyframes;   /* packets starting a keyframe */
+    guint64 keyframes;   /* keyframes that started (distinct RTP timestamps) */
     gint64 first_us;     /* monotonic time of the first packet, 0 if none */
     gint64 last_us;      /* monotonic time of the latest packet */
+    gint64 max_gap_us;   /* longest time between two packets */
+    guint32 keyframe_ts; /* RTP timestamp of the latest keyframe */
     guint32 highest_seq; /* extended */
     guint32 base_seq;    /* extended */
 } RrTrackStats;
@@ -85,7 +87,13 @@ typedef struct {
     gboolean muted;
     guint width, height;
     RrTrackStats stats;
+    /* Wall-clock times (g_get_real_time, µs) of the first RR_TRACK_MAX_TIMES keyframes
+     * received and keyframe requests (PLIs) sent: evidence of PLI → keyframe. */
+    GArray *keyframe_times; /* gint64 */
+    GArray *pli_times;      /* gint64 */
 } RrTrack;
+
+#define RR_TRACK_MAX_TIMES 256
 
 typedef struct {
     char *sid;

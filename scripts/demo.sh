@@ -2,8 +2,8 @@
 # The main job, end to end on this machine: installs what is needed, builds roomrec and
 # the test room, starts its own Redis and a LiveKit-protocol test room with three
 # synthetic participants (VP8+Opus, H264+Opus, audio only), and has roomrec join it as
-# a hidden recorder. Until recording lands (issue 4) the most complete thing that works
-# is `roomrec probe`: it receives every track and reports connectivity and media stats.
+# a hidden recorder: `roomrec record` writes a grid composite (720p30 H.264 + AAC, MP4)
+# of the room to recordings/ (or $ROOMREC_DEMO_OUT) and the script says where it is.
 # Usage: scripts/demo.sh [SECONDS]   (default 20). Everything it starts, it stops.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,14 +46,27 @@ for _ in $(seq 100); do
 done
 [ -n "$url" ] || { echo "demo: the test room did not start"; cat "$work/room.log"; exit 1; }
 echo "demo: test room 'demo' at $url"
-echo "demo: roomrec probe for $secs s..."
+out_dir=${ROOMREC_DEMO_OUT:-$src/recordings}
+mkdir -p "$out_dir"
+echo "demo: roomrec record (room composite, grid, 720p30 H.264 + AAC) for $secs s..."
 set +e
-build/worker/roomrec probe --url "$url" --api-key $key --api-secret $secret --room demo \
-  --local-address 127.0.0.1 --duration "$secs" --pli-every 5
+build/worker/roomrec record --url "$url" --api-key $key --api-secret $secret --room demo \
+  --local-address 127.0.0.1 --layout grid --duration "$secs" \
+  --output "$out_dir/{room_name}-{time}.mp4" --info-file "$work/egress-info.json"
 rc=$?
 set -e
 curl -s -X POST "$url/debug/shutdown" >/dev/null || true
 wait "$room_pid" 2>/dev/null || true
 echo
-echo "demo: roomrec exited with $rc; the test room's view of it is in $work/room-report.json"
+file=$(jq -r '.fileResults[0].location // .fileResults[0].filename // empty' \
+  "$work/egress-info.json" 2>/dev/null || true)
+if [ "$rc" -eq 0 ] && [ -n "$file" ] && [ -f "$file" ]; then
+  echo "demo: recorded $file"
+  ffprobe -v error -show_entries format=duration,size:stream=codec_name,width,height \
+    -of compact "$file" | sed 's/^/demo:   /'
+  echo "demo: play it with: ffplay '$file'"
+else
+  echo "demo: roomrec record exited with $rc (EgressInfo: $work/egress-info.json)"
+fi
+echo "demo: the test room's view of the recorder is in $work/room-report.json"
 exit $rc

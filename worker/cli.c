@@ -2,6 +2,7 @@
 #include "worker/cli.h"
 
 #include "worker/cmd-probe.h"
+#include "worker/cmd-record.h"
 #include "worker/cmd-token.h"
 #include "worker/log.h"
 
@@ -25,6 +26,7 @@ static int cmd_version(int argc, char **argv)
 const RrCliCommand rr_cli_commands[] = {
     {"version", "print the version and exit", cmd_version},
     {"probe", "join a room as a hidden recorder and report connectivity and media", rr_cmd_probe},
+    {"record", "record a room, a participant or a track to a file", rr_cmd_record},
     {"token", "print a recorder access token", rr_cmd_token},
     {NULL, NULL, NULL},
 };

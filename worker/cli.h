@@ -15,11 +15,13 @@ enum {
     RR_EXIT_OK = 0,
     RR_EXIT_FAILED = 1,
     RR_EXIT_USAGE = 2,
-    RR_EXIT_AUTH = 3,       /* the server refused the token */
-    RR_EXIT_SIGNALLING = 4, /* server unreachable, wrong URL, socket lost, join timed out */
-    RR_EXIT_MEDIA = 5,      /* ICE or DTLS never came up (connectivity report says why) */
-    RR_EXIT_NO_MEDIA = 6,   /* connected, but a subscribed track received no media */
-    RR_EXIT_PROTOCOL = 7,   /* the server sent something unusable (bad offer, garbage) */
+    RR_EXIT_AUTH = 3,          /* the server refused the token */
+    RR_EXIT_SIGNALLING = 4,    /* server unreachable, wrong URL, socket lost, join timed out */
+    RR_EXIT_MEDIA = 5,         /* ICE or DTLS never came up (connectivity report says why) */
+    RR_EXIT_NO_MEDIA = 6,      /* connected, but a subscribed track received no media */
+    RR_EXIT_PROTOCOL = 7,      /* the server sent something unusable (bad offer, garbage) */
+    RR_EXIT_ABORTED = 8,       /* record: nothing recordable before the start timeout (412) */
+    RR_EXIT_LIMIT_REACHED = 9, /* record: --max-duration reached */
 };
 
 typedef int (*RrCliFunc)(int argc, char **argv);

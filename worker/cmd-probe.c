@@ -4,6 +4,7 @@
 #include "rtc/rtc-error.h"
 #include "rtc/session.h"
 #include "worker/cli.h"
+#include "worker/ice-options.h"
 #include "worker/log.h"
 
 #include <glib-unix.h>
@@ -164,12 +165,12 @@ static void print_text(Probe *p, JsonObject *root)
 int rr_cmd_probe(int argc, char **argv)
 {
     g_autofree char *url = NULL, *api_key = NULL, *api_secret = NULL, *room = NULL;
-    g_autofree char *identity = NULL, *token = NULL, *turn_user = NULL, *turn_password = NULL;
-    g_auto(GStrv) ice_urls = NULL, nat_map = NULL, local_addrs = NULL, tracks = NULL;
+    g_autofree char *identity = NULL, *token = NULL;
+    g_auto(GStrv) tracks = NULL;
     double duration = 10, pli_every = 0;
-    gboolean json = FALSE, force_relay = FALSE, no_udp = FALSE, no_tcp = FALSE;
-    gboolean no_auto = FALSE, no_signalling_fallback = FALSE;
-    int ice_timeout = 20;
+    gboolean json = FALSE, no_auto = FALSE;
+    RrIceOptions ice;
+    rr_ice_options_init(&ice);
     GOptionEntry entries[] = {
         {"url", 0, 0, G_OPTION_ARG_STRING, &url, "LiveKit server URL (env LIVEKIT_URL)", "URL"},
         {"api-key", 0, 0, G_OPTION_ARG_STRING, &api_key, "API key (env LIVEKIT_API_KEY)", "KEY"},
@@ -185,22 +186,6 @@ int rr_cmd_probe(int argc, char **argv)
          "subscribe to this track only (repeatable)", "TR_x"},
         {"no-auto-subscribe", 0, 0, G_OPTION_ARG_NONE, &no_auto, "subscribe to nothing by default",
          NULL},
-        {"ice-server", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ice_urls,
-         "extra STUN/TURN URL (repeatable)", "URL"},
-        {"turn-username", 0, 0, G_OPTION_ARG_STRING, &turn_user, "username for --ice-server TURN",
-         "U"},
-        {"turn-password", 0, 0, G_OPTION_ARG_STRING, &turn_password,
-         "password for --ice-server TURN", "P"},
-        {"force-relay", 0, 0, G_OPTION_ARG_NONE, &force_relay, "use TURN relays only", NULL},
-        {"no-udp", 0, 0, G_OPTION_ARG_NONE, &no_udp, "no ICE over UDP", NULL},
-        {"no-tcp", 0, 0, G_OPTION_ARG_NONE, &no_tcp, "no ICE-TCP", NULL},
-        {"nat-map", 0, 0, G_OPTION_ARG_STRING_ARRAY, &nat_map,
-         "PUBLIC=INTERNAL address map for server candidates (repeatable)", "A=B"},
-        {"no-signalling-fallback", 0, 0, G_OPTION_ARG_NONE, &no_signalling_fallback,
-         "do not try the signalling address with the advertised ports", NULL},
-        {"local-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &local_addrs,
-         "gather on this local IP only (repeatable)", "IP"},
-        {"ice-timeout", 0, 0, G_OPTION_ARG_INT, &ice_timeout, "seconds for ICE (default 20)", "S"},
         {"pli-every", 0, 0, G_OPTION_ARG_DOUBLE, &pli_every,
          "request a keyframe on every video track every S seconds", "S"},
         {NULL},
@@ -208,9 +193,11 @@ int rr_cmd_probe(int argc, char **argv)
     g_autoptr(GOptionContext) oc =
         g_option_context_new("- join a room as a hidden recorder and report");
     g_option_context_add_main_entries(oc, entries, NULL);
+    rr_ice_options_add_entries(&ice, oc);
     g_autoptr(GError) err = NULL;
     if (!g_option_context_parse(oc, &argc, &argv, &err)) {
         fprintf(stderr, "roomrec probe: %s\n", err->message);
+        rr_ice_options_clear(&ice);
         return RR_EXIT_USAGE;
     }
     if (!url)
@@ -224,11 +211,11 @@ int rr_cmd_probe(int argc, char **argv)
     if (!url || (!token && (!api_key || !api_secret || !room))) {
         fprintf(stderr, "roomrec probe: need --url and either --token or --api-key, "
                         "--api-secret and --room (see --help)\n");
+        rr_ice_options_clear(&ice);
         return RR_EXIT_USAGE;
     }
     rr_log_add_secret(api_secret);
     rr_log_add_secret(token);
-    rr_log_add_secret(turn_password);
 
     RrSessionConfig cfg;
     rr_session_config_init(&cfg);
@@ -241,27 +228,14 @@ int rr_cmd_probe(int argc, char **argv)
     cfg.auto_subscribe = !no_auto && !tracks;
     cfg.track_sids = (const char *const *)tracks;
     cfg.send_receiver_reports = TRUE;
-    g_autoptr(GArray) servers = g_array_new(FALSE, FALSE, sizeof(RrIceServer));
-    for (guint i = 0; ice_urls && ice_urls[i]; i++) {
-        RrIceServer s = {ice_urls[i], turn_user, turn_password};
-        g_array_append_val(servers, s);
-    }
-    cfg.ice.servers = (const RrIceServer *)servers->data;
-    cfg.ice.n_servers = servers->len;
-    if (force_relay)
-        cfg.ice.allowed_types = RR_ICE_ALLOW_RELAY;
-    cfg.ice.udp = !no_udp;
-    cfg.ice.tcp = !no_tcp;
-    cfg.ice.nat_map = (const char *const *)nat_map;
-    cfg.ice.local_addresses = (const char *const *)local_addrs;
-    cfg.ice.try_signalling_address = !no_signalling_fallback;
-    cfg.ice.connect_timeout_ms = (guint)MAX(1, ice_timeout) * 1000;
+    rr_ice_options_apply(&ice, &cfg.ice);
 
     Probe p = {.loop = g_main_loop_new(NULL, FALSE), .pli_every = pli_every};
     p.session = rr_session_new(g_main_context_default(), &cfg, &callbacks, &p, &err);
     if (!p.session) {
         fprintf(stderr, "roomrec probe: %s\n", err->message);
         g_main_loop_unref(p.loop);
+        rr_ice_options_clear(&ice);
         return exit_code_for(err);
     }
     guint sig_int = g_unix_signal_add(SIGINT, on_signal, &p);
@@ -330,5 +304,6 @@ int rr_cmd_probe(int argc, char **argv)
     rr_session_free(p.session);
     g_clear_error(&p.error);
     g_main_loop_unref(p.loop);
+    rr_ice_options_clear(&ice);
     return code;
 }

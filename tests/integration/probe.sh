@@ -6,8 +6,9 @@
 #     session established in the room's report (its 10-20 s rule never fires), PLIs
 #     counted by the room and answered with keyframes, a track published mid-session
 #     received after the re-offer and ended cleanly when unpublished, a mute reported;
-#  B. a signalling socket killed mid-session (resume) and a server leave{RECONNECT}
-#     (rejoin): media continues afterwards;
+#  B. a signalling socket killed mid-session: resumed, the ICE restart of the room's
+#     re-offer completes and media continues on the same peer connection (no rejoin, no
+#     long gap); a server leave{RECONNECT}: rejoined, media continues;
 #  C. bad token, wrong URL, nothing listening, a server that sends garbage, a server
 #     that closes: clear messages and distinct exit codes.
 set -euo pipefail
@@ -102,30 +103,65 @@ n_alice_video=$(grep -c "video VP8 from alice" "$work/a.log" || true)
 grep -q "track .* of alice ended" "$work/a.log" && echo "ok: A: unpublished track ended" ||
   fail "A: the unpublished track was not reported ended"
 
-# ---- B: resume after a killed socket, rejoin after leave{RECONNECT} ----
-start_room b -scenario "$src/tests/integration/data/probe-room.json"
+# ---- B1: resume after a killed socket: the room re-offers with an ICE restart (new
+# ufrag/pwd, new ports on its side) and media must come back on the same peer connection,
+# without a rejoin (the 10 s silence watchdog never fires) ----
+start_room b1 -scenario "$src/tests/integration/data/probe-room.json"
 set +e
 "$roomrec" probe --url "$url" --api-key $key --api-secret $secret --room probe \
-  --identity probe-b --local-address 127.0.0.1 --duration 22 --json \
-  >"$work/b.json" 2>"$work/b.log" &
+  --identity probe-b1 --local-address 127.0.0.1 --duration 16 --json \
+  >"$work/b1.json" 2>"$work/b1.log" &
 ppid_=$!
 pids+=("$ppid_")
-sleep 6
-curl -s -X POST "$url/debug/kick?identity=probe-b" >/dev/null
-sleep 6
-curl -s -X POST "$url/debug/leave?identity=probe-b&action=RECONNECT" >/dev/null
+# Kick once the session is established (media flows), then there is time to resume.
+for _ in $(seq 100); do
+  grep -q "probe-b1: subscriber fully established" "$work/b1.err" 2>/dev/null && break
+  sleep 0.1
+done
+sleep 1
+curl -s -X POST "$url/debug/kick?identity=probe-b1" >/dev/null
 wait "$ppid_"
 rc=$?
 set -e
 stop_room
-B=$work/b.json R=$work/b.report.json
-[ "$rc" -eq 0 ] || fail "probe B exit code $rc: $(tail -3 "$work/b.log")"
-check "B: resumed once and rejoined once" \
-  '.session.counters.resumes >= 1 and .session.counters.rejoins >= 1' "$B"
-check "B: media continues after both" \
+B=$work/b1.json R=$work/b1.report.json
+[ "$rc" -eq 0 ] || fail "probe B1 exit code $rc: $(tail -3 "$work/b1.log")"
+jq -c '{counters: .session.counters, ice: (.session.peer.ice | {restarts, restarts_completed, last_restart_ms}), max_gap_ms: [.session.tracks[] | select(.muted | not) | .max_gap_ms]}' "$B" || true
+check "B1: resumed once, joined once, no rejoin" \
+  '.session.counters | .resumes == 1 and .joins == 1 and .rejoins == 0' "$B"
+check "B1: the offer after the resume restarted ICE and the restart completed" \
+  '.session.counters.ice_restarts >= 1 and .session.peer.ice.restarts_completed >= 1 and .session.peer.ice.last_restart_ms >= 0' "$B"
+check "B1: every unmuted track still flowing at the end" \
   '([.session.tracks[] | select(.muted | not) | .ms_since_last_packet < 1000 and .packets > 100] | all) and (.session.tracks | length >= 4)' "$B"
-check "B: room saw a resumed session" \
-  '[.clients[] | select(.identity == "probe-b") | .sessions[] | select(.resume)] | length >= 1' "$R"
+check "B1: no track silent for 8 s or more (the watchdog would rejoin at 10 s)" \
+  '[.session.tracks[] | select(.muted | not) | .max_gap_ms < 8000] | all' "$B"
+check "B1: no SRTP authentication failures (the DTLS session survived the restart)" \
+  '.session.peer.srtp_auth_failures == 0' "$B"
+c='.clients[] | select(.identity == "probe-b1")'
+check "B1: room saw a resumed session and an ICE-restart offer answered in it" \
+  "[$c | .sessions[] | select(.resume) | ((.offers // []) | map(.ice_restart) | any) and ((.answers // []) | length >= 1)] | any" "$R"
+check "B1: room's ICE connected again in the resumed session, on a new server port" \
+  "[$c | (.sessions[0].selected_pair.local) as \$old | .sessions[] | select(.resume) | (.ice_connected_at // \"\") != \"\" and .selected_pair.local != \$old] | any" "$R"
+
+# ---- B2: a server leave{RECONNECT}: a full rejoin, media continues ----
+start_room b2 -scenario "$src/tests/integration/data/probe-room.json"
+set +e
+"$roomrec" probe --url "$url" --api-key $key --api-secret $secret --room probe \
+  --identity probe-b2 --local-address 127.0.0.1 --duration 14 --json \
+  >"$work/b2.json" 2>"$work/b2.log" &
+ppid_=$!
+pids+=("$ppid_")
+sleep 5
+curl -s -X POST "$url/debug/leave?identity=probe-b2&action=RECONNECT" >/dev/null
+wait "$ppid_"
+rc=$?
+set -e
+stop_room
+B=$work/b2.json
+[ "$rc" -eq 0 ] || fail "probe B2 exit code $rc: $(tail -3 "$work/b2.log")"
+check "B2: rejoined once" '.session.counters | .rejoins == 1 and .joins == 2' "$B"
+check "B2: media continues after the rejoin" \
+  '([.session.tracks[] | select(.muted | not) | .ms_since_last_packet < 1000 and .packets > 100] | all) and (.session.tracks | length >= 4)' "$B"
 
 # ---- C: errors ----
 start_room c -scenario "$src/tests/integration/data/probe-room.json"

@@ -116,6 +116,11 @@ func (d *DownTrack) requestKeyframe() {
 	d.mu.Lock()
 	t := d.target
 	d.mu.Unlock()
+	repMu.Lock()
+	if len(d.stats.RequestTimes) < maxTimes {
+		d.stats.RequestTimes = append(d.stats.RequestTimes, time.Now().UnixMilli())
+	}
+	repMu.Unlock()
 	d.pub.forceKeyframe(t)
 }
 
@@ -214,6 +219,9 @@ func (d *DownTrack) writePacket(layer int, pkt []byte, key bool) {
 	d.stats.BytesSent += len(out)
 	if newKey {
 		d.stats.KeyframesSent++
+		if len(d.stats.KeyframeTimes) < maxTimes {
+			d.stats.KeyframeTimes = append(d.stats.KeyframeTimes, now.UnixMilli())
+		}
 	}
 	repMu.Unlock()
 }
@@ -275,6 +283,9 @@ func (d *DownTrack) handleRTCP(p rtcp.Packet) {
 		repMu.Lock()
 		c.rec.RTCP.PLI++
 		d.stats.PLI++
+		if len(d.stats.PLITimes) < maxTimes {
+			d.stats.PLITimes = append(d.stats.PLITimes, time.Now().UnixMilli())
+		}
 		repMu.Unlock()
 		d.keyframeForFeedback()
 	case *rtcp.FullIntraRequest:
@@ -293,6 +304,9 @@ func (d *DownTrack) handleRTCP(p rtcp.Packet) {
 		repMu.Unlock()
 	}
 }
+
+// maxTimes bounds the PLI and keyframe time lists of a downtrack's report.
+const maxTimes = 256
 
 func (d *DownTrack) keyframeForFeedback() {
 	d.mu.Lock()

@@ -268,8 +268,11 @@ func (r *Room) onSyncState(c *Client, st *lk.SyncState) {
 		return
 	}
 	if st.Answer != nil && st.Answer.Sdp != "" && c.peer != nil {
+		// Only an answer to the offer in flight (one whose answer was lost with the old
+		// socket). The answer in force is for an older offer — after a resume the offer in
+		// flight is usually the ICE restart, whose answer is still to come.
 		c.peer.mu.Lock()
-		waiting := c.peer.inFlight
+		waiting := c.peer.inFlight && (st.Answer.Id == 0 || st.Answer.Id == c.peer.offerID)
 		c.peer.mu.Unlock()
 		if waiting {
 			c.peer.onAnswer(st.Answer)

@@ -73,7 +73,9 @@ func (t *PubTrack) start(speaking bool) error {
 	for i, l := range t.Layers {
 		idx := i
 		mc := media.Config{Kind: t.Spec.Kind, Codec: t.Spec.Codec, Label: t.Owner.Name,
-			FPS: t.Spec.FPS, Flash: t.Spec.Flash, ToneHz: t.Spec.ToneHz, SSRC: l.SSRC}
+			FPS: t.Spec.FPS, Flash: t.Spec.Flash, ToneHz: t.Spec.ToneHz, SSRC: l.SSRC,
+			Pattern: t.Spec.Pattern, KeyframeIntervalS: t.Spec.KeyframeInterval}
+		mc.Color, _ = media.ParseColor(t.Spec.Color) // checked by normalizeTrack
 		if t.isVideo() {
 			mc.Width, mc.Height, mc.BitrateKbps = l.Width, l.Height, l.Bitrate
 			if len(t.Layers) > 1 {

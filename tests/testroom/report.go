@@ -121,6 +121,13 @@ type TrackStatRec struct {
 	LayerSwitches     int    `json:"layer_switches"`
 	Paused            bool   `json:"paused"`
 	Subscribed        bool   `json:"subscribed"`
+
+	// Unix times (ms) of the first maxTimes PLIs received, keyframes sent and the room's
+	// own keyframe requests (subscription start, layer switch, unpause, unmute): evidence
+	// that each keyframe answered a request.
+	PLITimes      []int64 `json:"pli_times_ms,omitempty"`
+	KeyframeTimes []int64 `json:"keyframe_times_ms,omitempty"`
+	RequestTimes  []int64 `json:"keyframe_requests_ms,omitempty"`
 }
 
 type ClientRec struct {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"roomrec/testroom/media"
 )
 
 // LayerSpec is one extra simulcast layer of a video track.
@@ -31,6 +33,14 @@ type TrackSpec struct {
 	Simulcast []LayerSpec `json:"simulcast"`
 	Flash     bool        `json:"flash"`
 	ToneHz    int         `json:"tone_hz"`
+	// Video picture: Pattern "" (scrolling SMPTE bars) or "ball" (a moving ball on a
+	// Color background, so a recording can tell participants' tiles apart); Color is
+	// "0xRRGGBB" or "#RRGGBB".
+	Pattern string `json:"pattern,omitempty"`
+	Color   string `json:"color,omitempty"`
+	// KeyframeInterval: seconds between the encoder's own keyframes (0 = 3 s); a long one
+	// (60) leaves keyframes to PLIs.
+	KeyframeInterval float64 `json:"keyframe_interval,omitempty"`
 }
 
 // EventSpec is one timed change. Track is a name for mute/unmute/unpublish and a
@@ -188,6 +198,15 @@ func normalizeTrack(t *TrackSpec) error {
 		}
 	} else if len(t.Simulcast) > 0 {
 		return fmt.Errorf("track %q: simulcast on audio", t.Name)
+	}
+	if _, err := media.ParseColor(t.Color); err != nil {
+		return fmt.Errorf("track %q: %w", t.Name, err)
+	}
+	if err := media.CheckPattern(t.Pattern); err != nil {
+		return fmt.Errorf("track %q: %w", t.Name, err)
+	}
+	if t.KeyframeInterval < 0 || t.KeyframeInterval > 3600 {
+		return fmt.Errorf("track %q: keyframe_interval %v out of 0..3600 s", t.Name, t.KeyframeInterval)
 	}
 	return nil
 }

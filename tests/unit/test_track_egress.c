@@ -23,10 +23,13 @@ const char *__asan_default_options(void)
 }
 #endif
 
+typedef struct Network Network;
+
 typedef struct {
     GMainLoop *loop;
     RrTrackEgress *egress;
     RrTestSender *sender;
+    Network *net;         /* NULL: packets go straight to the egress */
     RrTestRtcpCount rtcp; /* what the egress sent back */
     gboolean started;
     gint64 started_us;
@@ -37,10 +40,15 @@ typedef struct {
     GError *error;
 } Ctx;
 
+static void network_send(Network *net, const guint8 *data, gsize len);
+
 static void on_sender_rtp(const guint8 *data, gsize len, gpointer user_data)
 {
     Ctx *ctx = user_data;
-    rr_track_egress_push_rtp(ctx->egress, data, len, NULL);
+    if (ctx->net != NULL)
+        network_send(ctx->net, data, len);
+    else
+        rr_track_egress_push_rtp(ctx->egress, data, len, NULL);
 }
 
 static void on_sender_rtcp(const guint8 *data, gsize len, gpointer user_data)
@@ -272,6 +280,339 @@ static void test_loss(gconstpointer data)
      * feedback packet per RTCP interval, and a loaded machine delays more) costs every
      * frame up to the next keyframe, so it depends on timing, which tests must not. */
     check_output(&ctx, path, g_str_equal(codec, "VP8") ? "vp8" : "h264", 30, 0.5);
+    ctx_clear(&ctx);
+    remove_dir(dir);
+}
+
+/* ---- bursty arrival: the network holds the first packets, then releases them at once ---- */
+
+/* A one-way network between the sender and the egress: every RTP packet is delayed by a
+ * random jitter (without reordering), and everything sent during the first @hold_ms is
+ * held back and delivered in one burst when the hold ends — as a real SFU connection
+ * often delivers its first packets. A thread delivers packets at their due time. */
+struct Network {
+    GMutex lock;
+    GCond cond;
+    GQueue queue; /* Delayed, due times non-decreasing */
+    GRand *rand;
+    gint64 hold_us, jitter_us;
+    guint clock_rate;
+    gint64 first_gen_us;          /* when the sender produced the first packet, 0: none yet */
+    gint64 last_due_us;           /* keeps delivery in order */
+    gint64 last_delivered_gen_us; /* when the sender produced the last packet delivered */
+    /* RTP timestamps as the sender stamped them (before any jump): its capture clock. */
+    guint32 first_ts, last_delivered_ts;
+    guint delivered;
+    /* The sender's RTP clock jumps by jump_ticks[i] at jump_at_us[i] after its start. */
+    gint64 jump_at_us[2];
+    gint32 jump_ticks[2];
+    gboolean quit;
+    GThread *thread;
+    RrTrackEgress *egress;
+};
+
+typedef struct {
+    gint64 gen_us, due_us;
+    guint32 ts; /* as the sender stamped it */
+    GBytes *data;
+} Delayed;
+
+static void delayed_free(gpointer p)
+{
+    Delayed *d = p;
+    g_bytes_unref(d->data);
+    g_free(d);
+}
+
+static void network_send(Network *net, const guint8 *data, gsize len)
+{
+    Delayed *d = g_new0(Delayed, 1);
+    d->gen_us = g_get_monotonic_time();
+    g_mutex_lock(&net->lock);
+    d->ts = GST_READ_UINT32_BE(data + 4);
+    if (net->first_gen_us == 0) {
+        net->first_gen_us = d->gen_us;
+        net->first_ts = d->ts;
+    }
+    guint8 *copy = g_memdup2(data, len);
+    for (guint i = 0; i < G_N_ELEMENTS(net->jump_at_us); i++) {
+        if (net->jump_ticks[i] != 0 && d->gen_us - net->first_gen_us >= net->jump_at_us[i])
+            GST_WRITE_UINT32_BE(copy + 4,
+                                GST_READ_UINT32_BE(copy + 4) + (guint32)net->jump_ticks[i]);
+    }
+    d->data = g_bytes_new_take(copy, len);
+    d->due_us = d->gen_us + g_rand_int_range(net->rand, 0, (gint32)net->jitter_us + 1);
+    if (d->gen_us < net->first_gen_us + net->hold_us)
+        d->due_us = MAX(d->due_us, net->first_gen_us + net->hold_us);
+    d->due_us = MAX(d->due_us, net->last_due_us);
+    net->last_due_us = d->due_us;
+    g_queue_push_tail(&net->queue, d);
+    g_cond_signal(&net->cond);
+    g_mutex_unlock(&net->lock);
+}
+
+static gpointer network_thread(gpointer data)
+{
+    Network *net = data;
+    g_mutex_lock(&net->lock);
+    while (!net->quit) {
+        Delayed *d = g_queue_peek_head(&net->queue);
+        if (d == NULL) {
+            g_cond_wait(&net->cond, &net->lock);
+            continue;
+        }
+        if (g_get_monotonic_time() < d->due_us) {
+            g_cond_wait_until(&net->cond, &net->lock, d->due_us);
+            continue;
+        }
+        g_queue_pop_head(&net->queue);
+        net->last_delivered_gen_us = d->gen_us;
+        net->last_delivered_ts = d->ts;
+        net->delivered++;
+        g_mutex_unlock(&net->lock);
+        gsize len;
+        const guint8 *bytes = g_bytes_get_data(d->data, &len);
+        rr_track_egress_push_rtp(net->egress, bytes, len, NULL);
+        delayed_free(d);
+        g_mutex_lock(&net->lock);
+    }
+    g_mutex_unlock(&net->lock);
+    return NULL;
+}
+
+/* The media the sender captured from its first packet to the last one delivered, in
+ * seconds, by its own capture clock (its live source's timestamps, which its payloader
+ * turned into RTP timestamps). */
+static double network_media_sent(Network *net, double frame)
+{
+    g_mutex_lock(&net->lock);
+    double sent = (guint32)(net->last_delivered_ts - net->first_ts) / (double)net->clock_rate;
+    double wall = (net->last_delivered_gen_us - net->first_gen_us) / 1e6;
+    g_mutex_unlock(&net->lock);
+    g_test_message("media sent: %.3f s by the sender's capture clock, its packets came out over "
+                   "%.3f s",
+                   sent + frame, wall);
+    return sent + frame;
+}
+
+static Network *network_new(RrTrackEgress *egress, guint clock_rate, guint hold_ms, guint jitter_ms)
+{
+    Network *net = g_new0(Network, 1);
+    net->clock_rate = clock_rate;
+    g_mutex_init(&net->lock);
+    g_cond_init(&net->cond);
+    g_queue_init(&net->queue);
+    net->rand = g_rand_new_with_seed(4242);
+    net->hold_us = (gint64)hold_ms * 1000;
+    net->jitter_us = (gint64)jitter_ms * 1000;
+    net->egress = egress;
+    net->thread = g_thread_new("network", network_thread, net);
+    return net;
+}
+
+/* Stops delivering (what is still in flight is lost); no pushes after this returns. */
+static void network_stop(Network *net)
+{
+    g_mutex_lock(&net->lock);
+    net->quit = TRUE;
+    g_cond_signal(&net->cond);
+    g_mutex_unlock(&net->lock);
+    g_clear_pointer(&net->thread, g_thread_join);
+}
+
+/* Only once the sender has stopped (it calls network_send). */
+static void network_free(Network *net)
+{
+    network_stop(net);
+    g_queue_clear_full(&net->queue, delayed_free);
+    g_rand_free(net->rand);
+    g_mutex_clear(&net->lock);
+    g_cond_clear(&net->cond);
+    g_free(net);
+}
+
+/* One packet of the file as ffprobe reads it (decode order). */
+typedef struct {
+    double pts, dts; /* seconds */
+    gboolean key;
+} Packet;
+
+static GArray *probe_packets(const char *path)
+{
+    const char *argv[] = {"ffprobe",
+                          "-v",
+                          "error",
+                          "-select_streams",
+                          "0",
+                          "-show_entries",
+                          "packet=pts_time,dts_time,flags",
+                          "-of",
+                          "csv=p=0",
+                          path,
+                          NULL};
+    g_autofree char *out = NULL;
+    gint status = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                               NULL, &status, NULL));
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+    GArray *packets = g_array_new(FALSE, TRUE, sizeof(Packet));
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        g_auto(GStrv) f = g_strsplit(*l, ",", -1);
+        if (g_strv_length(f) < 3)
+            continue;
+        Packet p = {.pts = g_ascii_strtod(f[0], NULL), .key = strchr(f[2], 'K') != NULL};
+        p.dts = g_ascii_isdigit(f[1][0]) || f[1][0] == '-' ? g_ascii_strtod(f[1], NULL) : p.pts;
+        g_array_append_val(packets, p);
+    }
+    return packets;
+}
+
+typedef struct {
+    const char *codec, *ext, *ff_codec;
+    double frame; /* seconds between the source's frames (RTP timestamp step) */
+} BurstCase;
+
+/* The first 600 ms of packets arrive in one burst, every packet with up to 30 ms of
+ * jitter. The file must still follow the source's RTP timeline: start at 0 on a
+ * keyframe, strictly increasing DTS, every step a whole number of source frames (no
+ * jitter, no compression while the jitterbuffer's clock-skew estimate settles), and last
+ * as long as the media the sender produced up to the last packet delivered. */
+static void test_burst(gconstpointer data)
+{
+    const BurstCase *bc = data;
+    g_autofree char *dir = temp_dir();
+    g_autofree char *name = g_strdup_printf("burst.%s", bc->ext);
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_autoptr(GError) error = NULL;
+    Ctx ctx = {0};
+    ctx.loop = g_main_loop_new(NULL, FALSE);
+    ctx.sender = rr_test_sender_new(bc->codec, 60, 0, on_sender_rtp, on_sender_rtcp, &ctx);
+    RrTrackEgressConfig config = {.track = track_config(ctx.sender), .path = path};
+    ctx.egress = rr_track_egress_new(&config, NULL, &callbacks, &ctx, &error);
+    g_assert_no_error(error);
+    g_assert_true(rr_track_egress_start(ctx.egress, &error));
+    ctx.net = network_new(ctx.egress, g_str_equal(bc->codec, "OPUS") ? 48000 : 90000, 600, 30);
+    rr_test_sender_start(ctx.sender);
+    run_until(&ctx, &ctx.started, 10000, "first decodable media");
+    run_for(&ctx, 4000);
+    network_stop(ctx.net);
+    ctx.stopped_us = g_get_monotonic_time();
+    rr_track_egress_stop(ctx.egress, 10000);
+    run_until(&ctx, &ctx.finished, 12000, "egress finished");
+    rr_test_sender_stop(ctx.sender);
+
+    g_assert_no_error(ctx.error);
+    g_assert_true(ctx.result.complete);
+    g_autoptr(GArray) packets = probe_packets(path);
+    RrTestProbe probe;
+    g_assert_true(rr_test_ffprobe(path, &probe));
+    g_autofree char *errors = NULL;
+    gboolean clean = rr_test_decodes_clean(path, &errors);
+    double sent = network_media_sent(ctx.net, bc->frame);
+    guint backwards = 0, irregular = 0;
+    for (guint i = 1; i < packets->len; i++) {
+        const Packet *a = &g_array_index(packets, Packet, i - 1);
+        const Packet *b = &g_array_index(packets, Packet, i);
+        double step = b->pts - a->pts;
+        double frames = round(step / bc->frame);
+        if (b->dts <= a->dts) {
+            if (backwards++ == 0)
+                g_test_message("packet %u: dts %.6f after %.6f", i, b->dts, a->dts);
+        }
+        if (frames < 1 || fabs(step - frames * bc->frame) > 0.002) {
+            if (irregular++ == 0)
+                g_test_message("packet %u: pts %.6f after %.6f (step %.2f ms)", i, b->pts, a->pts,
+                               step * 1000);
+        }
+    }
+    const Packet *first = packets->len ? &g_array_index(packets, Packet, 0) : NULL;
+    g_test_message("%s: %u packets (%u delivered), first pts %.6f, %u going back, %u off the "
+                   "source's frame grid; %.3f s (reported %.3f, sent %.3f)",
+                   path, packets->len, ctx.net->delivered, first ? first->pts : -1, backwards,
+                   irregular, probe.duration, ctx.result.duration / 1e9, sent);
+    if (!clean)
+        g_test_message("ffmpeg: %s", errors);
+    g_assert_cmpstr(probe.codec, ==, bc->ff_codec);
+    g_assert_cmpuint(packets->len, >, 2.5 / bc->frame);
+    g_assert_cmpfloat(fabs(first->pts), <, 0.001);
+    g_assert_true(first->key);
+    g_assert_cmpuint(backwards, ==, 0);
+    g_assert_cmpuint(irregular, ==, 0);
+    g_assert_true(clean);
+    g_assert_cmpfloat(fabs(probe.duration - sent), <, 0.5);
+    g_assert_cmpfloat(fabs(probe.duration - ctx.result.duration / 1e9), <, 0.25);
+
+    g_clear_pointer(&ctx.net, network_free);
+    ctx_clear(&ctx);
+    remove_dir(dir);
+}
+
+/* The sender's RTP clock jumps 10 s forward after 1.5 s, then 20 s back after 3 s (a
+ * restarted or broken sender): the file goes on right after the previous frame both
+ * times, stays monotonic, and still lasts as long as the media sent. */
+static void test_rtp_jump(void)
+{
+    g_autofree char *dir = temp_dir();
+    g_autofree char *path = g_build_filename(dir, "jump.ogg", NULL);
+    g_autoptr(GError) error = NULL;
+    Ctx ctx = {0};
+    ctx.loop = g_main_loop_new(NULL, FALSE);
+    ctx.sender = rr_test_sender_new("OPUS", 0, 0, on_sender_rtp, on_sender_rtcp, &ctx);
+    RrTrackEgressConfig config = {.track = track_config(ctx.sender), .path = path};
+    ctx.egress = rr_track_egress_new(&config, NULL, &callbacks, &ctx, &error);
+    g_assert_no_error(error);
+    g_assert_true(rr_track_egress_start(ctx.egress, &error));
+    ctx.net = network_new(ctx.egress, 48000, 0, 10);
+    g_mutex_lock(&ctx.net->lock);
+    ctx.net->jump_at_us[0] = 1500 * 1000;
+    ctx.net->jump_ticks[0] = 10 * 48000;
+    ctx.net->jump_at_us[1] = 3000 * 1000;
+    ctx.net->jump_ticks[1] = -20 * 48000;
+    g_mutex_unlock(&ctx.net->lock);
+    rr_test_sender_start(ctx.sender);
+    run_until(&ctx, &ctx.started, 10000, "first decodable media");
+    run_for(&ctx, 4000);
+    network_stop(ctx.net);
+    rr_track_egress_stop(ctx.egress, 10000);
+    run_until(&ctx, &ctx.finished, 12000, "egress finished");
+    rr_test_sender_stop(ctx.sender);
+
+    g_assert_no_error(ctx.error);
+    g_assert_true(ctx.result.complete);
+    g_autoptr(GArray) packets = probe_packets(path);
+    RrTestProbe probe;
+    g_assert_true(rr_test_ffprobe(path, &probe));
+    g_autofree char *errors = NULL;
+    gboolean clean = rr_test_decodes_clean(path, &errors);
+    double sent = network_media_sent(ctx.net, 0.020);
+    guint backwards = 0, irregular = 0;
+    double largest = 0;
+    for (guint i = 1; i < packets->len; i++) {
+        const Packet *a = &g_array_index(packets, Packet, i - 1);
+        const Packet *b = &g_array_index(packets, Packet, i);
+        backwards += b->dts <= a->dts;
+        if (fabs(b->pts - a->pts - 0.020) > 0.0005) {
+            irregular++;
+            largest = MAX(largest, b->pts - a->pts);
+        }
+    }
+    g_test_message("%s: %u packets, %u going back, %u irregular steps (largest %.3f s), "
+                   "%" G_GUINT64_FORMAT " timeline breaks; %.3f s (reported %.3f, sent %.3f)",
+                   path, packets->len, backwards, irregular, largest,
+                   ctx.result.recv.timeline_breaks, probe.duration, ctx.result.duration / 1e9,
+                   sent);
+    if (!clean)
+        g_test_message("ffmpeg: %s", errors);
+    g_assert_cmpuint(ctx.result.recv.timeline_breaks, ==, 2);
+    g_assert_cmpuint(backwards, ==, 0);
+    g_assert_cmpuint(irregular, <=, 2);
+    g_assert_cmpfloat(largest, <, 0.5);
+    g_assert_true(clean);
+    g_assert_cmpfloat(fabs(probe.duration - sent), <, 0.5);
+
+    g_clear_pointer(&ctx.net, network_free);
     ctx_clear(&ctx);
     remove_dir(dir);
 }
@@ -520,6 +861,13 @@ int main(int argc, char **argv)
     g_test_add_func("/pipeline/track-egress/h264", test_h264);
     g_test_add_func("/pipeline/track-egress/opus", test_opus);
     g_test_add_data_func("/pipeline/track-egress/loss/vp8", "VP8", test_loss);
+    static const BurstCase burst_opus = {"OPUS", "ogg", "opus", 0.020};
+    static const BurstCase burst_h264 = {"H264", "mp4", "h264", 1 / 30.0};
+    static const BurstCase burst_vp8 = {"VP8", "webm", "vp8", 1 / 30.0};
+    g_test_add_data_func("/pipeline/track-egress/burst/opus", &burst_opus, test_burst);
+    g_test_add_data_func("/pipeline/track-egress/burst/h264", &burst_h264, test_burst);
+    g_test_add_data_func("/pipeline/track-egress/burst/vp8", &burst_vp8, test_burst);
+    g_test_add_func("/pipeline/track-egress/rtp-jump", test_rtp_jump);
     g_test_add_func("/pipeline/track-egress/kill-mp4", test_kill);
     g_test_add_func("/pipeline/track-egress/cpu", test_cpu);
     int ret = g_test_run();

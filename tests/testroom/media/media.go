@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"log"
 	"runtime/cgo"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,12 @@ type Config struct {
 	PayloadType uint8     // default 96 (VP8), 102 (H264), 111 (opus) when 0
 	SSRC        uint32
 	MTU         int // max RTP packet size, default 1200
+	// Video picture: Pattern "" = scrolling SMPTE bars, "ball" = a white ball moving on a
+	// Color (0xRRGGBB) background.
+	Pattern string
+	Color   uint32
+	// KeyframeIntervalS: seconds between the encoder's own keyframes; 0 = 3 s.
+	KeyframeIntervalS float64
 }
 
 // Source is one running pipeline.
@@ -80,6 +87,28 @@ const (
 	FlashPeriod = 2 * time.Second
 	FlashLength = 100 * time.Millisecond
 )
+
+// CheckPattern validates Config.Pattern.
+func CheckPattern(p string) error {
+	switch p {
+	case "", "smpte", "ball":
+		return nil
+	}
+	return fmt.Errorf("media: unknown video pattern %q (smpte, ball)", p)
+}
+
+// ParseColor parses "0xRRGGBB" or "#RRGGBB" ("" is black).
+func ParseColor(s string) (uint32, error) {
+	if s == "" {
+		return 0, nil
+	}
+	h := strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(s), "0x"), "#")
+	v, err := strconv.ParseUint(h, 16, 32)
+	if err != nil || len(h) != 6 {
+		return 0, fmt.Errorf("media: bad colour %q (want 0xRRGGBB)", s)
+	}
+	return uint32(v), nil
+}
 
 // Init initialises GStreamer once (safe to call many times, from any goroutine).
 func Init() { C.rr_media_init() }
@@ -137,6 +166,12 @@ func (c *Config) normalize() error {
 	if c.ToneHz < 20 || c.ToneHz > 20000 {
 		return fmt.Errorf("media: bad tone frequency %d Hz", c.ToneHz)
 	}
+	if err := CheckPattern(c.Pattern); err != nil {
+		return err
+	}
+	if c.Color > 0xffffff {
+		return fmt.Errorf("media: bad colour %#x", c.Color)
+	}
 	if c.MTU == 0 {
 		c.MTU = 1200
 	}
@@ -163,11 +198,29 @@ func pipelineDesc(c *Config) string {
 			c.ToneHz, c.BitrateKbps*1000, pay, sink)
 	}
 	keyint := 3 * c.FPS
-	src := fmt.Sprintf("videotestsrc name=src is-live=true pattern=smpte horizontal-speed=4 ! "+
+	if c.KeyframeIntervalS > 0 {
+		keyint = int(c.KeyframeIntervalS * float64(c.FPS))
+		if keyint < 1 {
+			keyint = 1
+		}
+	}
+	picture := "pattern=smpte horizontal-speed=4"
+	if c.Pattern == "ball" {
+		// A white ball on dark colours, a black one on light colours: enough contrast
+		// for the motion to show in a recording.
+		r, g, b := (c.Color>>16)&0xff, (c.Color>>8)&0xff, c.Color&0xff
+		fg := uint32(0xffffffff)
+		if 299*r+587*g+114*b > 140*1000 {
+			fg = 0xff000000
+		}
+		picture = fmt.Sprintf("pattern=ball motion=wavy background-color=%d foreground-color=%d",
+			0xff000000|c.Color, fg)
+	}
+	src := fmt.Sprintf("videotestsrc name=src is-live=true %s ! "+
 		"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1,pixel-aspect-ratio=1/1 ! "+
 		"textoverlay name=label font-desc=\"Sans Bold 28\" valignment=top halignment=left "+
 		"shaded-background=true ! timeoverlay font-desc=\"Sans 14\" valignment=bottom halignment=right",
-		c.Width, c.Height, c.FPS)
+		picture, c.Width, c.Height, c.FPS)
 	var enc string
 	if c.Codec == "VP8" {
 		enc = fmt.Sprintf("vp8enc name=enc deadline=1 cpu-used=16 threads=1 lag-in-frames=0 "+

@@ -392,9 +392,23 @@ func TestStopFromCallback(t *testing.T) {
 }
 
 func TestStartErrors(t *testing.T) {
-	for _, c := range []Config{{Codec: "AV1"}, {Codec: "VP8", Kind: "audio"}, {Codec: "VP8", Width: 641}, {Codec: "opus", MTU: 10}} {
+	for _, c := range []Config{{Codec: "AV1"}, {Codec: "VP8", Kind: "audio"}, {Codec: "VP8", Width: 641}, {Codec: "opus", MTU: 10},
+		{Codec: "VP8", Pattern: "plaid"}, {Codec: "VP8", Color: 0x1000000}} {
 		if _, err := Start(c, func([]byte) {}); err == nil {
 			t.Errorf("%+v: no error", c)
+		}
+	}
+}
+
+func TestParseColor(t *testing.T) {
+	for in, want := range map[string]uint32{"": 0, "0xff8000": 0xff8000, "#00C0ff": 0x00c0ff} {
+		if got, err := ParseColor(in); err != nil || got != want {
+			t.Errorf("ParseColor(%q) = %#x, %v; want %#x", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"red", "0x12345", "0x1234567", "#gg0000"} {
+		if _, err := ParseColor(in); err == nil {
+			t.Errorf("ParseColor(%q): no error", in)
 		}
 	}
 }

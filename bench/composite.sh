@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Room composite cost: `roomrec record` (four participants, grid, H264_720P_30) against a
+# plain gst-launch-1.0 pipeline doing the same media work on the same streams.
+#  1. The test room plays tests/testroom/scenarios/four.json (two VP8 and two H.264
+#     640x360@30 cameras, four Opus mics). Each of the 8 tracks is captured to a file with
+#     `roomrec record --track` (no transcoding).
+#  2. roomrec record --layout grid --preset H264_720P_30 --duration N (measured alone:
+#     CPU user+sys and peak RSS of that process only, not of the test room).
+#  3. gst-launch-1.0 with the captured files: demux → the same decoders (vp8dec threads=2,
+#     avdec_h264 max-threads=2, opusdec plc) → clocksync (real time) → compositor 2x2
+#     1280x720@30 → x264enc as pipeline/composite.c sets it (bitrate 3000, key-int-max
+#     120, speed-preset veryfast, tune zerolatency, main profile) → h264parse, and
+#     audiomixer 48 kHz → voaacenc 128 kbps 44.1 kHz → mp4mux (1 s fragments). The test
+#     room keeps running so both face the same background load.
+# Prints CPU seconds per media second and peak RSS of both, and the ratios (targets:
+# CPU ≤ 1.15×, RSS ≤ 1.25× of the plain pipeline). Env: BENCH_SECONDS (default 30),
+# BENCH_KEEP=1 keeps the files.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need "$roomrec" "$testroom" "$analyze"
+secs=${BENCH_SECONDS:-30}
+
+start_room four "$scenarios/four.json"
+sleep 1
+
+# ---- 1. capture the eight tracks ----
+mkdir -p "$work/cap"
+cap_pids=()
+for id in alice bob carol dave; do
+  for tr in camera mic; do
+    # shellcheck disable=SC2046
+    "$roomrec" record $(rec_args four) --track "$id/$tr" --output "$work/cap/$id-$tr.mp4" \
+      --duration $((secs + 3)) --json >"$work/cap/$id-$tr.json" 2>"$work/cap/$id-$tr.log" &
+    cap_pids+=($!)
+    pids+=($!)
+  done
+done
+for p in "${cap_pids[@]}"; do wait "$p" || { echo "a track capture failed" >&2; exit 1; }; done
+
+# ---- 2. roomrec record, measured alone ----
+# shellcheck disable=SC2046
+python3 "$measure" --stdout "$work/rr.json" --stderr "$work/rr.log" -- \
+  "$roomrec" record $(rec_args four) --layout grid --preset H264_720P_30 \
+  --output "$work/roomrec.mp4" --duration "$secs" --json >"$work/rr.cost.json"
+jq -e '.exit == 0' "$work/rr.cost.json" >/dev/null ||
+  { echo "roomrec record failed: $(tail -3 "$work/rr.log")" >&2; exit 1; }
+
+# ---- 3. the plain gst-launch pipeline on the captured files ----
+branches=()
+pads=()
+v=0
+for id in alice bob carol dave; do
+  f=$(jq -r '.fileResults[0].location' "$work/cap/$id-camera.json")
+  x=$(( (v % 2) * 640 )) y=$(( (v / 2) * 360 ))
+  case "$f" in
+  *.webm | *.mkv) dec="matroskademux ! vp8dec threads=2" ;;
+  *.mp4) dec="qtdemux ! h264parse ! avdec_h264 max-threads=2 output-corrupt=false" ;;
+  *) echo "unexpected capture $f" >&2; exit 1 ;;
+  esac
+  branches+=("filesrc location=$f ! $dec ! clocksync ! queue ! comp.sink_$v")
+  pads+=("sink_$v::xpos=$x" "sink_$v::ypos=$y" "sink_$v::width=640" "sink_$v::height=360")
+  f=$(jq -r '.fileResults[0].location' "$work/cap/$id-mic.json")
+  branches+=("filesrc location=$f ! oggdemux ! opusdec plc=true ! clocksync ! audioconvert ! audioresample ! queue ! mix.")
+  v=$((v + 1))
+done
+desc="compositor name=comp background=black ${pads[*]} \
+ ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1,pixel-aspect-ratio=1/1 \
+ ! queue ! x264enc bitrate=3000 key-int-max=120 speed-preset=veryfast tune=zerolatency \
+ ! video/x-h264,profile=main ! h264parse ! mp4mux name=mux fragment-duration=1000 \
+ ! filesink location=$work/plain.mp4 \
+ audiomixer name=mix ! audio/x-raw,format=S16LE,layout=interleaved,channels=2,rate=48000 \
+ ! queue ! audioconvert ! audioresample ! audio/x-raw,rate=44100,channels=2 \
+ ! voaacenc bitrate=128000 ! mux. ${branches[*]}"
+# shellcheck disable=SC2086
+python3 "$measure" --stdout "$work/plain.out" --stderr "$work/plain.err" -- \
+  gst-launch-1.0 -e $desc >"$work/plain.cost.json"
+stop_room
+jq -e '.exit == 0' "$work/plain.cost.json" >/dev/null ||
+  { echo "gst-launch failed: $(tail -3 "$work/plain.err")" >&2; exit 1; }
+
+"$analyze" "$work/roomrec.mp4" >"$work/roomrec.an.json"
+"$analyze" "$work/plain.mp4" >"$work/plain.an.json"
+python3 - "$work" <<'EOF'
+import json, sys
+w = sys.argv[1]
+rr, pl = (json.load(open(f"{w}/{n}.cost.json")) for n in ("rr", "plain"))
+ra, pa = (json.load(open(f"{w}/{n}.an.json")) for n in ("roomrec", "plain"))
+rs, ps = ra["duration_s"], pa["duration_s"]
+rc, pc = rr["cpu_s"] / rs, pl["cpu_s"] / ps
+rm, pm = rr["maxrss_kb"] / 1024, pl["maxrss_kb"] / 1024
+print("\n== room composite, 4 participants, 1280x720@30 H.264 3000 kbps + AAC")
+print(f"{'':22}{'media s':>9}{'frames':>8}{'CPU s':>9}{'CPU s/media s':>15}{'% core':>8}{'peak RSS MB':>13}")
+for name, c, a, s, cps, m in (("roomrec record", rr, ra, rs, rc, rm),
+                               ("gst-launch (plain)", pl, pa, ps, pc, pm)):
+    print(f"{name:22}{s:9.1f}{a['video']['frames']:8d}{c['cpu_s']:9.2f}{cps:15.3f}{100 * cps:8.1f}{m:13.1f}")
+print(f"ratio CPU {rc / pc:.2f}x (target <= 1.15x), RSS {rm / pm:.2f}x (target <= 1.25x)")
+print("RESULT " + json.dumps({"bench": "composite", "media_s": rs,
+      "roomrec_cpu_per_media_s": round(rc, 4), "plain_cpu_per_media_s": round(pc, 4),
+      "cpu_ratio": round(rc / pc, 3), "roomrec_peak_rss_mb": round(rm, 1),
+      "plain_peak_rss_mb": round(pm, 1), "rss_ratio": round(rm / pm, 3)}))
+EOF

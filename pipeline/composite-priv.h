@@ -1,0 +1,146 @@
+/* pipeline/composite-priv: the state shared by composite.c (pipeline, gates, lifecycle)
+ * and composite-tracks.c (participants, track branches, name tiles, layout updates).
+ * Private to pipeline/composite*.c. Threads and locks are described in composite.h's
+ * DESIGN section; fields say which thread owns them.
+ */
+#pragma once
+
+#include "pipeline/composite.h"
+#include "pipeline/layout.h"
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN(rr_composite_debug);
+
+typedef struct RrCompParticipant RrCompParticipant;
+
+/* Context thread only, unless noted. */
+struct RrCompParticipant {
+    char *id;
+    char *name;
+    gboolean removed;
+    GstElement *tile;  /* name tile bin (NULL until needed) */
+    GstPad *tile_pad;  /* (owned) its compositor pad */
+    gboolean released; /* the tile's pad was released */
+};
+
+typedef struct {
+    RrComposite *c;
+    guint index;
+    gint recv_index; /* -1: not recorded (audio in video_only, video in audio_only) */
+    const RrCodec *codec;
+    RrCompParticipant *participant;
+    gboolean screen_share;
+    gboolean muted;
+    gboolean removed;
+    gboolean released;   /* the branch was torn down */
+    GstElement *decoder; /* branch: recv src pad → decoder → queue → mixer pad */
+    GstElement *queue;
+    GstPad *mixer_pad; /* (owned) compositor or audiomixer request pad */
+    /* Under c->lock (the streaming probe reads them). */
+    gboolean live;          /* video: frames flow since the last (un)mute */
+    gboolean want_frame;    /* video: show once a frame at/after show_from passes */
+    GstClockTime show_from; /* running time */
+} RrCompTrack;
+
+/* The gate in front of one encoder (see composite.h, "Start gate"). Streaming thread. */
+typedef struct {
+    RrComposite *c;
+    gboolean video;
+    GstElement *filter;   /* capsfilter: sink pad probe gates and retimes */
+    gboolean offset_set;  /* the gate's segment was pushed */
+    gboolean own_segment; /* pushing it now (lets it past the src pad probe) */
+    gboolean eos_sent;    /* under c->lock */
+} RrCompGate;
+
+/* One pad's properties at a point of the output timeline. */
+typedef struct {
+    GstPad *pad; /* (owned) */
+    gint x, y, width, height;
+    gdouble alpha;
+    guint zorder;
+    gboolean mute;
+    gboolean release; /* tear down once the output passes this point */
+} RrCompPadState;
+
+/* A full set of pad states, applied when the aggregator's output reaches @at. */
+typedef struct {
+    GstClockTime at;        /* running time */
+    GArray *states;         /* RrCompPadState */
+    const char *background; /* compositor background ("black"/"white"), NULL: audio */
+} RrCompSnapshot;
+
+typedef enum { STATE_NEW, STATE_RUNNING, STATE_STOPPING, STATE_DONE } RrCompState;
+
+struct RrComposite {
+    gatomicrefcount ref;
+    GMainContext *context;
+    RrCompositeCallbacks callbacks;
+    gpointer user_data;
+    gboolean closed; /* context thread: rr_composite_free() was called */
+
+    /* Configuration (read-only after new). */
+    char *path;
+    char *temp_path;
+    RrContainer container;
+    gboolean has_video, has_audio;
+    RrEncodeSettings encode;
+    RrAudioCodec audio_codec; /* resolved */
+    guint audio_rate;         /* mixer and encoder rate */
+    guint latency_ms;
+    guint fragment_ms;
+
+    /* Context thread. */
+    RrLayoutKind layout;
+    RrLayoutTheme theme;
+    char **speakers;
+    GPtrArray *participants; /* RrCompParticipant, join order; removed ones stay */
+    RrCompState state;
+    guint stop_timeout_ms;
+    GSource *bus_source;
+    GSource *timeout_source;
+    gboolean started_reported;
+    guint name_tiles; /* name tile bins created (for names) */
+
+    /* The graph (context thread builds and changes it). */
+    RrRecv *recv;
+    GstElement *pipeline;
+    GstElement *compositor; /* NULL without video */
+    GstElement *mixer;      /* NULL without audio */
+    GstElement *sink;
+    RrCompGate vgate, agate;
+
+    /* Shared with streaming threads. */
+    GMutex lock;
+    GPtrArray *tracks;      /* RrCompTrack; never shrinks (pushes look tracks up) */
+    GstClockTime gate_time; /* running time of the first media; NONE before */
+    GstClockTime stop_time; /* running time where the encoders end; NONE while running */
+    GstClockTime last_end;  /* latest end of a buffer that passed a gate */
+    guint64 video_frames;
+    GQueue video_pending;  /* RrCompSnapshot for the compositor */
+    GQueue audio_pending;  /* RrCompSnapshot for the audio mixer */
+    GPtrArray *to_release; /* GstPad (owned) whose branches wait for teardown */
+    gboolean release_queued;
+};
+
+/* composite.c */
+RrComposite *rr_comp_ref(RrComposite *c);
+void rr_comp_unref(RrComposite *c);
+/* Pipeline running time now (0 before start). */
+GstClockTime rr_comp_now(RrComposite *c);
+/* Runs @func(c) on the context thread from any thread (never inline). */
+void rr_comp_invoke(RrComposite *c, void (*func)(RrComposite *c, GstClockTime t), GstClockTime t);
+GstElement *rr_comp_make(const char *factory, const char *name, GError **error);
+
+/* composite-tracks.c */
+/* Recomputes the layout and mute states and queues them for output time @at. */
+void rr_comp_schedule(RrComposite *c, GstClockTime at);
+/* samples-selected handlers of the compositor and the audio mixer. */
+void rr_comp_on_samples_selected(GstElement *agg, GstSegment *segment, guint64 pts, guint64 dts,
+                                 guint64 duration, GstStructure *info, gpointer data);
+void rr_comp_snapshot_free(gpointer data);
+/* Frees participants' and tracks' memory (the pipeline is already in NULL). */
+void rr_comp_participant_free(gpointer data);
+void rr_comp_track_free(gpointer data);
+
+G_END_DECLS

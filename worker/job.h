@@ -1,0 +1,122 @@
+/* worker/job: a LiveKit egress request (JSON) turned into a validated, read-only spec.
+ *
+ * The input is a StartEgressRequest-like object:
+ *   {"egress_id", "ws_url" | "url", "token", "api_key", "api_secret", "room_id",
+ *    exactly one of "room_composite" | "track_composite" | "participant" | "track"}
+ * with the fields of LiveKit's RoomCompositeEgressRequest, TrackCompositeEgressRequest,
+ * ParticipantEgressRequest and TrackEgressRequest (livekit_egress.proto). Protobuf JSON
+ * rules apply: a field may be spelled as its proto name (snake_case) or its JSON name
+ * (lowerCamelCase), enums by name or number, integers as numbers or decimal strings, null
+ * means "not set". Every unknown field is an error naming its path
+ * ("room_composite.file_outputs[0].filpath: unknown field"); so is a bad value. Outputs
+ * roomrec cannot produce yet (S3/GCP/Azure/OSS upload, streams, segments, images, MP3,
+ * VP8 composites, custom base URLs) are RR_WORKER_ERROR_UNSUPPORTED with a clear message.
+ *
+ * The spec owns its strings and is not modified after parsing. Pure functions, no I/O,
+ * thread-safe. Secrets (token, api_secret) are kept in the spec and never logged here.
+ */
+#pragma once
+
+#include "pipeline/encode.h"
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+    RR_JOB_ROOM_COMPOSITE,
+    RR_JOB_TRACK_COMPOSITE,
+    RR_JOB_PARTICIPANT,
+    RR_JOB_TRACK,
+} RrJobKind;
+
+/* LiveKit EncodedFileType values roomrec writes. */
+typedef enum {
+    RR_JOB_FILE_DEFAULT = 0,
+    RR_JOB_FILE_MP4 = 1,
+    RR_JOB_FILE_OGG = 2,
+} RrJobFileType;
+
+typedef struct {
+    RrJobKind kind;
+    /* StartEgressRequest level (NULL when absent). */
+    char *egress_id;
+    char *ws_url;
+    char *token;
+    char *api_key;
+    char *api_secret;
+    char *room_id;
+    /* Every request. */
+    char *room_name;
+    /* room_composite */
+    char *layout; /* validated name; "grid" when not given */
+    gboolean audio_only;
+    gboolean video_only; /* track_composite: set from which track ids are given */
+    /* participant */
+    char *identity;
+    gboolean screen_share;
+    /* track_composite */
+    char *audio_track_id;
+    char *video_track_id;
+    /* track: a track sid (TR_...) or IDENTITY/TRACKNAME */
+    char *track_id;
+    /* The file output. */
+    char *filepath; /* template as given; "" → a default name */
+    RrJobFileType file_type;
+    gboolean disable_manifest;
+    /* Composite kinds: defaults, then the preset or the advanced options. */
+    gboolean has_preset;
+    int preset;
+    gboolean has_advanced;
+    RrEncodeSettings encode;
+} RrJobSpec;
+
+/* Parses and validates a request. @len may be -1 for a NUL-terminated string. Errors:
+ * RR_WORKER_ERROR_INVALID_JOB or RR_WORKER_ERROR_UNSUPPORTED, the message starting with
+ * the offending field's path. */
+RrJobSpec *rr_job_spec_parse(const char *json, gssize len, GError **error);
+/* The same, from an already parsed JSON object. */
+RrJobSpec *rr_job_spec_from_object(JsonObject *request, GError **error);
+void rr_job_spec_free(RrJobSpec *spec);
+
+/* "room_composite", "track_composite", "participant", "track". */
+const char *rr_job_kind_to_string(RrJobKind kind);
+/* The EgressInfo member that echoes the request: "roomComposite", "trackComposite",
+ * "participant", "track". */
+const char *rr_job_kind_to_info_member(RrJobKind kind);
+/* Appends the request as one protobuf-JSON object value (lowerCamelCase, enum names,
+ * no secrets) for EgressInfo. */
+void rr_job_spec_build_request_json(const RrJobSpec *spec, JsonBuilder *builder);
+
+/* Values for filepath templates ({room_name} {room_id} {time} {egress_id} {track_id}
+ * {track_type} {track_source} {publisher_identity}); NULL values expand to "". */
+typedef struct {
+    const char *room_name;
+    const char *room_id;
+    const char *egress_id;
+    const char *track_id;
+    const char *track_type;   /* "audio" / "video" */
+    const char *track_source; /* "camera", "microphone", "screen_share", ... */
+    const char *publisher_identity;
+    gint64 unix_usec; /* {time}, as LiveKit writes it: 2006-01-02T150405 (UTC) */
+} RrJobTemplateVars;
+
+/* (transfer full) @tmpl with every known {name} replaced; unknown ones are kept. */
+char *rr_job_expand_template(const char *tmpl, const RrJobTemplateVars *vars);
+
+/* The output file of a composite job (room/track composite, participant): the expanded
+ * filepath (default "{room_name}-{time}"), with the extension of the container, and that
+ * container (explicit file_type, else the path's extension, else MP4 — OGG for
+ * audio-only). RR_WORKER_ERROR_INVALID_JOB when the container cannot hold the media
+ * (OGG with video). A path ending in '/' is a directory for the default name. */
+char *rr_job_composite_output(const RrJobSpec *spec, const RrJobTemplateVars *vars,
+                              RrContainer *container, GError **error);
+/* The output file of a track egress: the expanded filepath (default
+ * "{room_name}-{publisher_identity}-{track_id}-{time}") with @extension (the codec's
+ * container, without the dot) replacing a media extension or appended. */
+char *rr_job_track_output(const RrJobSpec *spec, const RrJobTemplateVars *vars,
+                          const char *extension);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RrJobSpec, rr_job_spec_free)
+
+G_END_DECLS

@@ -1,0 +1,131 @@
+/* worker/recorder-composite: room composite, track composite and participant egress on
+ * an RrComposite — participants and tracks follow the room. See recorder-priv.h. */
+#include "worker/recorder-priv.h"
+
+static void comp_rtcp_out(guint track, GBytes *packet, gpointer ud)
+{
+    RrRecorder *r = ud;
+    gsize len;
+    const guint8 *data = g_bytes_get_data(packet, &len);
+    if (r->session && !r->left)
+        rr_session_send_rtcp(r->session, data, len, NULL);
+}
+
+static void comp_started(guint track, GstClockTime running_time, gpointer ud)
+{
+    rr_recorder_media_started(ud);
+}
+
+static void comp_finished(const RrCompositeResult *res, const GError *error, gpointer ud)
+{
+    rr_recorder_file_done(ud, res->path, res->complete, res->size, res->duration, error);
+}
+
+static const RrCompositeCallbacks comp_callbacks = {
+    .rtcp_out = comp_rtcp_out,
+    .started = comp_started,
+    .finished = comp_finished,
+};
+
+gboolean rr_recorder_composite_init(RrRecorder *r, GError **error)
+{
+    RrJobTemplateVars vars;
+    rr_recorder_template_vars(r, NULL, &vars);
+    RrContainer container;
+    g_autofree char *name = rr_job_composite_output(r->job, &vars, &container, error);
+    if (!name)
+        return FALSE;
+    r->output_path = rr_recorder_place_output(r, name, error);
+    if (!r->output_path)
+        return FALSE;
+    RrCompositeConfig cfg = {
+        .path = r->output_path,
+        .container = container,
+        .audio_only = r->job->audio_only,
+        .video_only = r->job->video_only,
+        .layout = r->job->layout,
+        .encode = r->job->encode,
+    };
+    r->composite = rr_composite_new(&cfg, r->context, &comp_callbacks, r, error);
+    if (!r->composite)
+        return FALSE;
+    r->comp_tracks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    r->comp_participants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_message("recorder: writing %s (%s layout)", r->output_path, r->job->layout);
+    return TRUE;
+}
+
+gint rr_recorder_composite_index(RrRecorder *r, const RrTrack *t)
+{
+    gpointer v = g_hash_table_lookup(r->comp_tracks, t->sid);
+    return v ? (gint)GPOINTER_TO_UINT(v) - 1 : -1;
+}
+
+static void ensure_participant(RrRecorder *r, const char *sid, const char *name)
+{
+    if (g_hash_table_contains(r->comp_participants, sid))
+        return;
+    rr_composite_add_participant(r->composite, sid, name);
+    g_hash_table_add(r->comp_participants, g_strdup(sid));
+}
+
+static const char *display_name(const char *name, const char *identity)
+{
+    return name && *name ? name : identity;
+}
+
+gboolean rr_recorder_composite_add_track(RrRecorder *r, const RrTrack *t)
+{
+    if (!r->composite)
+        return FALSE;
+    if (rr_recorder_composite_index(r, t) >= 0) /* the same track again after a rejoin */
+        rr_recorder_composite_remove_track(r, t);
+    ensure_participant(r, t->participant_sid,
+                       display_name(t->participant_name, t->participant_identity));
+    RrCompositeTrack ct = {
+        .rtp = rr_recorder_recv_config(t),
+        .participant = t->participant_sid,
+        .screen_share = t->source == RR_TRACK_SOURCE_SCREEN_SHARE ||
+                        t->source == RR_TRACK_SOURCE_SCREEN_SHARE_AUDIO,
+    };
+    g_autoptr(GError) error = NULL;
+    gint idx = rr_composite_add_track(r->composite, &ct, &error);
+    if (idx < 0) {
+        /* One unusable track does not end a room recording. */
+        g_warning("recorder: cannot record track %s of %s: %s", t->sid, t->participant_identity,
+                  error->message);
+        return FALSE;
+    }
+    g_hash_table_insert(r->comp_tracks, g_strdup(t->sid), GUINT_TO_POINTER((guint)idx + 1));
+    if (t->muted)
+        rr_composite_set_track_muted(r->composite, (guint)idx, TRUE);
+    return TRUE;
+}
+
+void rr_recorder_composite_remove_track(RrRecorder *r, const RrTrack *t)
+{
+    gint idx = r->composite ? rr_recorder_composite_index(r, t) : -1;
+    if (idx < 0)
+        return;
+    rr_composite_remove_track(r->composite, (guint)idx);
+    g_hash_table_remove(r->comp_tracks, t->sid);
+}
+
+void rr_recorder_composite_mute(RrRecorder *r, const RrTrack *t)
+{
+    gint idx = r->composite ? rr_recorder_composite_index(r, t) : -1;
+    if (idx >= 0)
+        rr_composite_set_track_muted(r->composite, (guint)idx, t->muted);
+}
+
+void rr_recorder_composite_participant(RrRecorder *r, const RrParticipant *p)
+{
+    if (!r->composite || !g_hash_table_contains(r->comp_participants, p->sid))
+        return; /* added with its first recorded track */
+    if (p->state == LIVEKIT__PARTICIPANT_INFO__STATE__DISCONNECTED) {
+        rr_composite_remove_participant(r->composite, p->sid);
+        g_hash_table_remove(r->comp_participants, p->sid);
+        return;
+    }
+    rr_composite_add_participant(r->composite, p->sid, display_name(p->name, p->identity));
+}

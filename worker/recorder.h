@@ -1,0 +1,87 @@
+/* worker/recorder: one recording — the wiring between a room (rtc/RrSession) and a
+ * pipeline (pipeline/RrTrackEgress or RrComposite), and its EgressInfo status.
+ *
+ *   RrSession ──track_added/removed/muted, participants, speakers──► RrRecorder
+ *       │  rtp (per track) ──────────────────────────────────────►  ├─► RrTrackEgress (track)
+ *       │  rtcp (sender reports, routed by SSRC) ─────────────────►  └─► RrComposite (others)
+ *       ◄── rr_session_send_rtcp (RR, NACK, PLI from the pipeline) ◄─┘
+ *
+ * What is recorded follows the job (worker/job.h): a track egress records one track as is
+ * (T is a sid or IDENTITY/TRACKNAME); a room composite every participant that publishes
+ * (not EGRESS participants, not us); a track composite its two tracks; a participant
+ * egress one identity's camera and microphone (or screen share and its audio). A PLI is
+ * sent as soon as a recorded video track appears.
+ *
+ * Status: STARTING → ACTIVE (first decodable media in the file) → ENDING → COMPLETE.
+ * Nothing recordable within the start timeout, or a connection that never came up →
+ * ABORTED, error_code 412, "Start signal not received", with details saying why (no
+ * publishers / which tracks never arrived / the ICE connectivity report). The duration
+ * limit ends COMPLETE, the max duration LIMIT_REACHED, a session or pipeline failure
+ * FAILED. rr_recorder_stop() (SIGINT/SIGTERM) drains the pipeline (bounded by the drain
+ * timeout) and ends COMPLETE. The room is left in every case before `finished`.
+ *
+ * Threads: everything on the GMainContext given to rr_recorder_new(); callbacks there.
+ * The recorder borrows the job spec; it must outlive the recorder.
+ */
+#pragma once
+
+#include "rtc/session.h"
+#include "worker/egress-info.h"
+#include "worker/job.h"
+
+G_BEGIN_DECLS
+
+typedef struct RrRecorder RrRecorder;
+
+typedef struct {
+    const RrJobSpec *job;    /* (borrowed) what to record and where */
+    const char *egress_id;   /* also the identity in the room */
+    RrSessionConfig session; /* url, token or key/secret, ICE; room and identity are set
+                                from the job and egress_id */
+    guint start_timeout_ms;  /* 0: 20 s */
+    guint64 duration_ms;     /* stop after this much recording → COMPLETE; 0: none */
+    guint64 max_duration_ms; /* → LIMIT_REACHED; 0: none */
+    guint drain_timeout_ms;  /* 0: 10 s */
+    const char *output_dir;  /* relative output paths are resolved here; NULL: cwd */
+} RrRecorderConfig;
+
+typedef struct {
+    /* Status moved (STARTING→ACTIVE→ENDING→final). */
+    void (*status)(RrRecorder *r, const RrEgressInfo *info, gpointer user_data);
+    /* Once, with a final status; the room has been left. */
+    void (*finished)(RrRecorder *r, const RrEgressInfo *info, gpointer user_data);
+} RrRecorderCallbacks;
+
+typedef struct {
+    double elapsed_s;   /* since ACTIVE */
+    guint64 bytes;      /* written to the output so far */
+    guint participants; /* whose media is recorded */
+    guint tracks;
+} RrRecorderProgress;
+
+RrRecorder *rr_recorder_new(GMainContext *context, const RrRecorderConfig *config,
+                            const RrRecorderCallbacks *callbacks, gpointer user_data,
+                            GError **error);
+void rr_recorder_free(RrRecorder *r);
+
+void rr_recorder_start(RrRecorder *r);
+/* Stop recording, drain, finalise: COMPLETE (or ABORTED if it never started). */
+void rr_recorder_stop(RrRecorder *r);
+
+/* (transfer none) */
+const RrEgressInfo *rr_recorder_get_info(RrRecorder *r);
+/* The error behind a FAILED status (session or pipeline), or NULL. (transfer none) */
+const GError *rr_recorder_get_error(RrRecorder *r);
+void rr_recorder_get_progress(RrRecorder *r, RrRecorderProgress *progress);
+
+/* Whether @track is what a track-id string names: its sid or "IDENTITY/TRACKNAME". */
+gboolean rr_recorder_track_matches(const RrTrack *track, const char *id);
+
+/* (transfer full) Why nothing could be recorded, from the session's state: used as
+ * the details of an ABORTED status. */
+char *rr_recorder_explain_no_start(RrSession *session, const RrJobSpec *job,
+                                   const char *own_identity);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RrRecorder, rr_recorder_free)
+
+G_END_DECLS
