@@ -87,6 +87,10 @@ struct RrComposite {
     RrEncodeSettings encode;
     RrAudioCodec audio_codec; /* resolved */
     guint audio_rate;         /* mixer and encoder rate */
+    /* The audio encoder's delay (AAC priming, which MP4/Matroska files here do not
+     * record): the audio gate opens this much later and the audio timeline starts there,
+     * so that decoded audio lines up with the video. */
+    GstClockTime audio_lead;
     guint latency_ms;
     guint fragment_ms;
 

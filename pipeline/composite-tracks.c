@@ -111,10 +111,10 @@ static void track_teardown(RrComposite *c, RrCompTrack *t)
     t->released = TRUE;
     GstPad *recv_pad = rr_recv_get_track_pad(c->recv, (guint)t->recv_index);
     add_drop_probe(recv_pad);
-    g_autoptr(GstPad) dec_sink = gst_element_get_static_pad(t->decoder, "sink");
-    gst_pad_unlink(recv_pad, dec_sink);
+    g_autoptr(GstPad) queue_sink = gst_element_get_static_pad(t->queue, "sink");
+    gst_pad_unlink(recv_pad, queue_sink);
     GstElement *elements[] = {t->decoder, t->queue};
-    teardown(c, t->queue, t->mixer_pad, elements, G_N_ELEMENTS(elements));
+    teardown(c, t->decoder, t->mixer_pad, elements, G_N_ELEMENTS(elements));
     t->decoder = t->queue = NULL;
     GST_INFO("composite %s: track %u released", c->path, t->index);
 }
@@ -521,7 +521,21 @@ static const char *decoder_for(const RrCodec *codec)
     return "opusdec";
 }
 
-/* recv src_N → decoder → queue → compositor/audiomixer pad. */
+/* Decoded video on its way to the compositor: see track_branch. */
+static GstPadProbeReturn drop_duration(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    (void)pad;
+    (void)data;
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (GST_BUFFER_DURATION_IS_VALID(buf)) {
+        buf = gst_buffer_make_writable(buf);
+        GST_BUFFER_DURATION(buf) = GST_CLOCK_TIME_NONE;
+        GST_PAD_PROBE_INFO_DATA(info) = buf;
+    }
+    return GST_PAD_PROBE_OK;
+}
+
+/* recv src_N → queue → decoder → compositor/audiomixer pad. */
 static gboolean track_branch(RrComposite *c, RrCompTrack *t, GError **error)
 {
     gboolean video = t->codec->kind == RR_MEDIA_VIDEO;
@@ -541,7 +555,10 @@ static gboolean track_branch(RrComposite *c, RrCompTrack *t, GError **error)
         g_object_set(dec, "threads", 2, NULL);
     else
         g_object_set(dec, "plc", TRUE, NULL);
-    /* Room for the mixer's latency (the jitterbuffer's plus decoding) and then some. */
+    /* The queue sits before the decoder: what waits for the mixers' deadline (the
+     * jitterbuffer's latency plus the decode margin) waits encoded, not as raw frames
+     * (15 raw 640x360 frames are 5 MB; their VP8/H.264 is a few tens of kB). Room for
+     * that latency and then some. */
     g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                  (guint64)(c->latency_ms + 2000) * GST_MSECOND, NULL);
     gst_bin_add_many(GST_BIN(c->pipeline), dec, queue, NULL);
@@ -554,14 +571,23 @@ static gboolean track_branch(RrComposite *c, RrCompTrack *t, GError **error)
     t->decoder = dec;
     t->queue = queue;
     t->mixer_pad = pad;
-    g_autoptr(GstPad) qsrc = gst_element_get_static_pad(queue, "src");
-    g_autoptr(GstPad) dsink = gst_element_get_static_pad(dec, "sink");
+    g_autoptr(GstPad) dsrc = gst_element_get_static_pad(dec, "src");
+    g_autoptr(GstPad) qsink = gst_element_get_static_pad(queue, "sink");
     GstPad *recv_pad = rr_recv_get_track_pad(c->recv, (guint)t->recv_index);
-    if (!gst_element_link(dec, queue) || gst_pad_link(qsrc, pad) != GST_PAD_LINK_OK ||
-        gst_pad_link(recv_pad, dsink) != GST_PAD_LINK_OK) {
+    if (!gst_element_link(queue, dec) || gst_pad_link(dsrc, pad) != GST_PAD_LINK_OK ||
+        gst_pad_link(recv_pad, qsink) != GST_PAD_LINK_OK) {
         g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_FAILED,
                     "cannot link the branch of track %u", t->index);
         return FALSE;
+    }
+    if (video) {
+        /* The compositor fills an output frame with the newest input frame that starts
+         * before the output frame ends (up to a frame ahead of time) — but with the first
+         * one that overlaps it (up to a frame late) when frames have a duration, which
+         * avdec_h264 sets and vp8dec does not. Without durations, and half a frame later,
+         * every codec's picture is shown within half a frame of its time. */
+        gst_pad_add_probe(dsrc, GST_PAD_PROBE_TYPE_BUFFER, drop_duration, NULL, NULL);
+        gst_pad_set_offset(dsrc, (gint64)(GST_SECOND / MAX(c->encode.fps, 1u) / 2));
     }
     gst_pad_add_probe(recv_pad, GST_PAD_PROBE_TYPE_BUFFER, on_track_unit, t, NULL);
     gst_pad_add_probe(recv_pad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM, on_track_query, t, NULL);

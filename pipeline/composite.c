@@ -17,6 +17,10 @@ GST_DEBUG_CATEGORY(rr_composite_debug);
 /* Extra time the mixers wait beyond the jitterbuffer latency for decoded input. */
 #define DECODE_MARGIN_MS 300
 #define MIXER_LATENCY_MS 200
+/* Audio mixer: largest timestamp drift kept as a continuous stream, and how long a
+ * larger one must last before the pad is re-aligned (see setup_aggregator). */
+#define MIXER_ALIGNMENT_MS    10
+#define MIXER_DISCONT_WAIT_MS 100
 /* Posted on the bus by the filesink probe when EOS reaches the file. */
 #define EOS_MESSAGE "rr-composite-eos"
 #define AUDIO_CAPS  "audio/x-raw,format=S16LE,layout=interleaved,channels=2,rate=%u"
@@ -164,6 +168,8 @@ static GstPadProbeReturn on_gate(GstPad *pad, GstPadProbeInfo *info, gpointer da
 
     g_mutex_lock(&c->lock);
     GstClockTime gate = c->gate_time, stop = c->stop_time;
+    if (GST_CLOCK_TIME_IS_VALID(gate) && !g->video)
+        gate += c->audio_lead;
     gboolean ended = g->eos_sent;
     gboolean send_eos = !ended && GST_CLOCK_TIME_IS_VALID(stop) && start >= stop;
     if (send_eos)
@@ -184,10 +190,15 @@ static GstPadProbeReturn on_gate(GstPad *pad, GstPadProbeInfo *info, gpointer da
         GstClockTime cut = gate - start;
         buf = gst_buffer_make_writable(buf);
         if (!g->video) {
+            /* Whole samples, rounded up: the first kept sample must not precede the gate
+             * (a timestamp a fraction of a sample below 0 would wrap around, and mp4mux
+             * would hold all the audio back until EOS — no audio in the fragments). */
             gsize samples = gst_buffer_get_size(buf) / AUDIO_BPF;
-            gsize trim = MIN((gsize)gst_util_uint64_scale(cut, c->audio_rate, GST_SECOND), samples);
+            gsize trim =
+                MIN((gsize)gst_util_uint64_scale_ceil(cut, c->audio_rate, GST_SECOND), samples);
             buf = gst_audio_buffer_truncate(buf, AUDIO_BPF, trim, (gint)(samples - trim));
-            cut = gst_util_uint64_scale(trim, GST_SECOND, c->audio_rate);
+            cut = MIN(gst_util_uint64_scale_ceil(trim, GST_SECOND, c->audio_rate), dur);
+            cut = MAX(cut, gate - start);
         }
         GST_BUFFER_PTS(buf) += cut;
         if (GST_BUFFER_DTS_IS_VALID(buf))
@@ -398,6 +409,14 @@ static void setup_aggregator(RrComposite *c, GstElement *agg)
     g_object_set(agg, "latency", (guint64)MIXER_LATENCY_MS * GST_MSECOND, "min-upstream-latency",
                  upstream, "emit-signals", TRUE, "ignore-inactive-pads", FALSE, NULL);
     gst_util_set_object_arg(G_OBJECT(agg), "start-time-selection", "first");
+    if (agg == c->mixer) {
+        /* Place input audio by its timestamps: by default (40 ms, 1 s) the mixer keeps
+         * a pad's samples back to back while they drift less than 40 ms from their
+         * timestamps, and the jitterbuffer's first seconds (its timeline compressed by
+         * the first packets' delay) leave the audio up to 40 ms late for good. */
+        g_object_set(agg, "alignment-threshold", (guint64)(MIXER_ALIGNMENT_MS * GST_MSECOND),
+                     "discont-wait", (guint64)(MIXER_DISCONT_WAIT_MS * GST_MSECOND), NULL);
+    }
     g_signal_connect(agg, "samples-selected", G_CALLBACK(rr_comp_on_samples_selected), c);
 }
 
@@ -477,9 +496,12 @@ static gboolean build_audio(RrComposite *c, GstElement *mux, GError **error)
     GstElement *rate = resample ? add(c, "capsfilter", "aenc_rate", error) : NULL;
     GstElement *enc = NULL;
     if (rate != NULL && c->audio_codec == RR_AUDIO_CODEC_AAC) {
-        /* voaacenc is the cheaper AAC encoder; avenc_aac is the fallback. */
+        /* voaacenc is the cheaper AAC encoder; avenc_aac is the fallback. Their delays
+         * (measured: decoded output vs input) are 1600 and 1024 samples. */
         GstElementFactory *f = gst_element_factory_find("voaacenc");
         enc = add(c, f ? "voaacenc" : "avenc_aac", "aenc", error);
+        c->audio_lead = gst_util_uint64_scale_int(f ? 1600 : 1024, GST_SECOND,
+                                                  MAX(c->encode.audio_frequency, 1u));
         if (f)
             gst_object_unref(f);
     } else if (rate != NULL) {
@@ -536,6 +558,10 @@ static gboolean build(RrComposite *c, GError **error)
     if (c->container == RR_CONTAINER_MP4)
         g_object_set(mux, "fragment-duration", c->fragment_ms, NULL);
     g_object_set(sink, "location", c->temp_path, "sync", FALSE, "async", FALSE, NULL);
+    /* Unbuffered: the EOS probe below finishes the file once EOS reaches filesink, before
+     * a buffered filesink would flush its last 64 kB; and what a killed process wrote is
+     * on disk. */
+    gst_util_set_object_arg(G_OBJECT(sink), "buffer-mode", "unbuffered");
     if ((c->has_video && !build_video(c, mux, error)) ||
         (c->has_audio && !build_audio(c, mux, error)) || !link_many(error, mux, sink, NULL))
         return FALSE;

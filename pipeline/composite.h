@@ -1,11 +1,10 @@
 /* pipeline/composite: many received tracks decoded, laid out, mixed, encoded and written
  * to one file — room composite, track composite and participant egress.
  *
- *   RrRecv bin ─src_N─► decoder ─► videoconvert/scale ─► compositor sink (tile) ─┐
- *    (one rtpbin,       (per video track)                  ▲ live black background │
- *     lip sync)                                            │ name tiles (text)     ├─► x264enc ─┐
- *              ─src_M─► opus decoder ─► audioconvert/resample ─► audiomixer ──────┘ (or none) ├►
- * mux ─► PATH.part ▲ live silence                  opus/aac enc ──────┘
+ *   RrRecv bin -src_N-> queue -> decoder -> compositor pad  (+ live background, name tiles)
+ *   (one rtpbin,                              compositor -> x264enc ------+
+ *    lip sync)  -src_M-> queue -> opusdec -> audiomixer pad               +-> mux -> PATH.part
+ *                                             audiomixer -> aac/opus -----+  (+ live silence)
  *
  * The pipeline knows codecs, participants (an opaque id and a display name, to draw a
  * name tile), screen shares and layouts; not LiveKit. Live background sources keep the
@@ -35,9 +34,10 @@
  *   track that joins late or whose packets wait for a retransmission is still in time.
  *   Each track's receive pad answers latency queries with the jitterbuffer latency (the
  *   depayloader is unlinked until rtpbin sees the stream, which would fail the query).
- * - Branches: video RrRecv src_N → vp8dec/vp9dec/avdec_h264 → queue → compositor pad;
+ * - Branches: video RrRecv src_N → queue → vp8dec/vp9dec/avdec_h264 → compositor pad
+ *   (the queue before the decoder: media waiting for the mixers' deadline waits encoded);
  *   the compositor scales and letterboxes (pad sizing-policy=keep-aspect-ratio) — no
- *   videoconvert/videoscale per track. Audio: opusdec (PLC) → queue → audiomixer pad;
+ *   videoconvert/videoscale per track. Audio: queue → opusdec (PLC) → audiomixer pad;
  *   the mixer runs at 48 kHz (Opus' rate) and one audioresample after it feeds the
  *   encoder's rate. Name tiles: videotestsrc solid colour 320x180 at 5 fps → textoverlay
  *   → queue, created only for participants without visible video.

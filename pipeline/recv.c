@@ -27,8 +27,18 @@ GST_DEBUG_CATEGORY_STATIC(rr_recv_debug);
 /* rtp_timeline: the least a re-anchored timeline moves on from the previous packet. */
 #define TIMELINE_MIN_STEP GST_MSECOND
 
-/* rtp_timeline state of a track (see recv.h): touched by the jitterbuffer's streaming
- * thread; locked because an SSRC switch briefly gives the depayloader two upstreams. */
+/* Lip sync moves a stream's timestamps by at most this much per buffer: the first sender
+ * reports after a join meet jitterbuffer timelines that are still settling (hundreds of
+ * ms apart for a moment), and a jump that size would make the mixers drop media. */
+#define LIPSYNC_MAX_STEP GST_MSECOND
+/* ...and only from this long after the track's first packet: the jitterbuffer's clock
+ * skew estimate (its first window is 2 s) still moves the stream's timeline before that,
+ * and a lip-sync offset measured against it would be undone a moment later. */
+#define LIPSYNC_SETTLE_US (3 * G_USEC_PER_SEC)
+
+/* rtp_timeline state of a track (see recv.h). Restamping runs on the jitterbuffer's
+ * streaming thread (an SSRC switch can briefly give the depayloader two), pushes note
+ * the newest packet from any thread, statistics read it: all under the lock. */
 typedef struct {
     GMutex lock;
     gboolean anchored;
@@ -41,6 +51,10 @@ typedef struct {
     GstClockTime last_out; /* output PTS of the previous packet */
     GstClockTime step;     /* the last increase of the output PTS */
     guint64 breaks;
+    GstClockTime first_pts; /* PTS of the first unit out of the gate, NONE before */
+    /* The newest media packet pushed (any thread). */
+    gboolean have_in;
+    guint32 in_ssrc, in_ts;
 } RrRecvTimeline;
 
 typedef struct {
@@ -62,9 +76,11 @@ typedef struct {
     gint64 last_request_us;
     /* Counters (atomic or under recv->lock). */
     guint64 rtp_in, rtcp_in, rtcp_out, units_out, dropped, keyframe_requests;
+    gint64 first_rtp_us; /* monotonic time of the first RTP packet pushed, 0: none yet */
     GstClockTime first_media;
     gint fir_count;
     RrRecvTimeline timeline; /* only with config.rtp_timeline */
+    char *sync_group;        /* config.sync_group points here */
 } RrRecvTrack;
 
 struct RrRecv {
@@ -93,6 +109,7 @@ static void track_free(gpointer data)
     g_clear_pointer(&t->jitterbuffers, g_hash_table_unref);
     g_clear_object(&t->rtx_receive);
     g_mutex_clear(&t->timeline.lock);
+    g_free(t->sync_group);
     g_free(t);
 }
 
@@ -314,6 +331,36 @@ static void timeline_restamp(RrRecvTrack *t, GstBuffer *buf)
     GST_BUFFER_DTS(buf) = out;
 }
 
+/* A media packet was pushed (any thread): remember the newest RTP timestamp. */
+static void timeline_received(RrRecvTimeline *tl, guint32 ssrc, guint32 ts)
+{
+    g_mutex_lock(&tl->lock);
+    if (!tl->have_in || ssrc != tl->in_ssrc || (gint32)(ts - tl->in_ts) > 0) {
+        tl->have_in = TRUE;
+        tl->in_ssrc = ssrc;
+        tl->in_ts = ts;
+    }
+    g_mutex_unlock(&tl->lock);
+}
+
+/* See RrRecvTrackStats.received. */
+static GstClockTime timeline_get_received(RrRecvTimeline *tl, guint rate)
+{
+    GstClockTime received = GST_CLOCK_TIME_NONE;
+    g_mutex_lock(&tl->lock);
+    if (tl->anchored && GST_CLOCK_TIME_IS_VALID(tl->first_pts)) {
+        received = 0;
+        if (tl->have_in && tl->in_ssrc == tl->ssrc) {
+            gint64 newest =
+                (gint64)tl->anchor + rtp_to_ns((gint32)(tl->in_ts - (guint32)tl->anchor_ext), rate);
+            if (newest > (gint64)tl->first_pts)
+                received = (GstClockTime)(newest - (gint64)tl->first_pts);
+        }
+    }
+    g_mutex_unlock(&tl->lock);
+    return received;
+}
+
 static gboolean timeline_restamp_in_list(GstBuffer **buf, guint idx, gpointer data)
 {
     *buf = gst_buffer_make_writable(*buf);
@@ -401,6 +448,9 @@ static GstPadProbeReturn on_track_output(GstPad *pad, GstPadProbeInfo *info, gpo
         g_mutex_lock(&t->recv->lock);
         t->first_media = running;
         g_mutex_unlock(&t->recv->lock);
+        g_mutex_lock(&t->timeline.lock);
+        t->timeline.first_pts = GST_BUFFER_PTS(buf);
+        g_mutex_unlock(&t->timeline.lock);
         GST_INFO_OBJECT(pad, "track %u: first decodable unit at %" GST_TIME_FORMAT, t->index,
                         GST_TIME_ARGS(running));
         event_queue(t->recv, EVENT_FIRST_MEDIA, t->index, NULL, running);
@@ -553,7 +603,8 @@ RrRecv *rr_recv_new(GMainContext *context, guint latency_ms, const RrRecvCallbac
     recv->rtpbin = rtpbin;
     g_object_set(rtpbin, "latency", latency_ms ? latency_ms : RR_RECV_DEFAULT_LATENCY_MS,
                  "do-retransmission", TRUE, "do-lost", TRUE, "rtp-profile", GST_RTP_PROFILE_AVPF,
-                 "rtcp-sync-send-time", FALSE, "ntp-sync", FALSE, NULL);
+                 "rtcp-sync-send-time", FALSE, "ntp-sync", FALSE, "max-ts-offset-adjustment",
+                 (guint64)LIPSYNC_MAX_STEP, NULL);
     g_signal_connect(rtpbin, "pad-added", G_CALLBACK(on_pad_added), recv);
     g_signal_connect(rtpbin, "request-pt-map", G_CALLBACK(on_request_pt_map), recv);
     g_signal_connect(rtpbin, "request-aux-receiver", G_CALLBACK(on_request_aux_receiver), recv);
@@ -671,10 +722,13 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
     t->codec = codec;
     t->config = *config;
     t->config.encoding_name = codec->encoding_name;
+    t->sync_group = g_strdup(config->sync_group);
+    t->config.sync_group = t->sync_group;
     if (t->config.clock_rate == 0)
         t->config.clock_rate = codec->clock_rate;
     t->first_media = GST_CLOCK_TIME_NONE;
     g_mutex_init(&t->timeline.lock);
+    t->timeline.first_pts = GST_CLOCK_TIME_NONE;
     t->jitterbuffers = g_hash_table_new_full(NULL, NULL, NULL, gst_object_unref);
     t->last_request_us = g_get_monotonic_time();
 
@@ -754,6 +808,62 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
 
 /* ---- input ---- */
 
+#define RTCP_SR   200
+#define RTCP_SDES 202
+
+/* A copy of the RTCP compound @data with its SDES packets replaced by one SDES giving
+ * the sender of every SR in it the CNAME @cname (see DESIGN in recv.h), or NULL to pass
+ * @data on as it is (no SR, padding, or not well-formed: rtpsession judges it). */
+static GBytes *rtcp_with_cname(const guint8 *data, gsize len, const char *cname)
+{
+    guint32 ssrcs[31]; /* an SDES packet holds at most 31 chunks */
+    guint n_ssrcs = 0;
+    for (gsize off = 0; off < len;) {
+        if (len - off < 8 || (data[off] >> 6) != 2 || (data[off] & 0x20))
+            return NULL;
+        gsize plen = ((gsize)GST_READ_UINT16_BE(data + off + 2) + 1) * 4;
+        if (plen > len - off)
+            return NULL;
+        if (data[off + 1] == RTCP_SR && n_ssrcs < G_N_ELEMENTS(ssrcs))
+            ssrcs[n_ssrcs++] = GST_READ_UINT32_BE(data + off + 4);
+        off += plen;
+    }
+    if (n_ssrcs == 0)
+        return NULL;
+    gsize n = MIN(strlen(cname), 255);
+    gsize chunk = (4 + 2 + n + 1 + 3) & ~(gsize)3; /* SSRC, CNAME item, end, padding */
+    GByteArray *out = g_byte_array_sized_new((guint)(len + 4 + n_ssrcs * chunk));
+    for (gsize off = 0; off < len;) {
+        gsize plen = ((gsize)GST_READ_UINT16_BE(data + off + 2) + 1) * 4;
+        if (data[off + 1] != RTCP_SDES)
+            g_byte_array_append(out, data + off, (guint)plen);
+        off += plen;
+    }
+    guint8 hdr[4] = {0x80 | n_ssrcs, RTCP_SDES, 0, 0};
+    GST_WRITE_UINT16_BE(hdr + 2, (guint16)(n_ssrcs * chunk / 4));
+    g_byte_array_append(out, hdr, sizeof hdr);
+    for (guint i = 0; i < n_ssrcs; i++) {
+        guint8 c[6] = {0, 0, 0, 0, 1 /* CNAME */, (guint8)n};
+        GST_WRITE_UINT32_BE(c, ssrcs[i]);
+        g_byte_array_append(out, c, sizeof c);
+        g_byte_array_append(out, (const guint8 *)cname, (guint)n);
+        static const guint8 zeros[4] = {0};
+        g_byte_array_append(out, zeros, (guint)(chunk - 6 - n)); /* end item + padding */
+    }
+    return g_byte_array_free_to_bytes(out);
+}
+
+/* Whether @t's sender reports go to rtpbin as part of its sync group (see recv.h). */
+static gboolean lipsync_ready(RrRecv *recv, RrRecvTrack *t)
+{
+    if (t->sync_group == NULL || *t->sync_group == '\0')
+        return FALSE;
+    g_mutex_lock(&recv->lock);
+    gint64 first = t->first_rtp_us;
+    g_mutex_unlock(&recv->lock);
+    return first != 0 && g_get_monotonic_time() - first >= LIPSYNC_SETTLE_US;
+}
+
 static gboolean push_packet(RrRecv *recv, guint track, gboolean rtcp, const guint8 *data, gsize len,
                             GError **error)
 {
@@ -768,8 +878,13 @@ static gboolean push_packet(RrRecv *recv, guint track, gboolean rtcp, const guin
                     "track %u: not an %s packet (%zu bytes)", track, rtcp ? "RTCP" : "RTP", len);
         return FALSE;
     }
+    if (!rtcp && t->config.rtp_timeline && (data[1] & 0x7f) == t->config.payload_type)
+        timeline_received(&t->timeline, GST_READ_UINT32_BE(data + 8), GST_READ_UINT32_BE(data + 4));
     GstElement *src = rtcp ? t->rtcp_src : t->rtp_src;
-    GstBuffer *buf = gst_buffer_new_memdup(data, len);
+    g_autoptr(GBytes) grouped =
+        rtcp && lipsync_ready(recv, t) ? rtcp_with_cname(data, len, t->sync_group) : NULL;
+    GstBuffer *buf =
+        grouped ? gst_buffer_new_wrapped_bytes(grouped) : gst_buffer_new_memdup(data, len);
     /* Stamp the arrival time now (the jitterbuffer works from it); appsrc's
      * do-timestamp covers pushes made before the pipeline has a clock. */
     GstClock *clock = gst_element_get_clock(src);
@@ -780,12 +895,16 @@ static gboolean push_packet(RrRecv *recv, guint track, gboolean rtcp, const guin
             GST_BUFFER_DTS(buf) = GST_BUFFER_PTS(buf) = now - base;
         gst_object_unref(clock);
     }
+    GST_LOG_OBJECT(src, "%s packet, %zu bytes, arrival %" GST_TIME_FORMAT, rtcp ? "RTCP" : "RTP",
+                   len, GST_TIME_ARGS(GST_BUFFER_DTS(buf)));
     GstFlowReturn ret = gst_app_src_push_buffer(GST_APP_SRC(src), buf);
     g_mutex_lock(&recv->lock);
     if (rtcp)
         t->rtcp_in++;
     else
         t->rtp_in++;
+    if (!rtcp && t->first_rtp_us == 0)
+        t->first_rtp_us = g_get_monotonic_time();
     g_mutex_unlock(&recv->lock);
     if (ret == GST_FLOW_OK || ret == GST_FLOW_FLUSHING)
         return TRUE;
@@ -849,6 +968,7 @@ gboolean rr_recv_get_stats(RrRecv *recv, guint track, RrRecvTrackStats *stats)
     stats->dropped_before_start = t->dropped;
     stats->keyframe_requests = t->keyframe_requests;
     stats->first_media = t->first_media;
+    stats->received = timeline_get_received(&t->timeline, t->config.clock_rate);
     g_mutex_lock(&t->timeline.lock);
     stats->timeline_breaks = t->timeline.breaks;
     g_mutex_unlock(&t->timeline.lock);

@@ -6,11 +6,15 @@
  * One RrRecv per recording. It owns a GstBin holding ONE rtpbin for every track of the
  * recording, with one RTP session per track (session id = track index). Sharing the
  * rtpbin is what gives lip sync: rtpbin maps each stream's RTP time to the sender's NTP
- * time from RTCP sender reports and aligns streams that share a CNAME (the audio and
- * video of one participant); a track that joins late gets its true place on the
- * timeline. Sender reports are taken as capture time (rtcp-sync-send-time=FALSE, as
- * WebRTC senders stamp them) and the receiver clock is not assumed NTP-synced
- * (ntp-sync=FALSE).
+ * time from RTCP sender reports and aligns streams that share a CNAME; a track that
+ * joins late gets its true place on the timeline. Senders' CNAMEs cannot be relied on
+ * (LiveKit's SFU sends one per track, pion sends no SDES at all), so every sender report
+ * of a track with a sync_group reaches rtpbin with an SDES CNAME item of that group
+ * (the participant) in place of the sender's own: rtpbin then lines up exactly the
+ * tracks of one participant — from 3 s after a track's first packet (once the
+ * jitterbuffer's skew estimate has settled), moving timestamps by at most 1 ms a buffer.
+ * Sender reports are taken as capture time (rtcp-sync-send-time=FALSE, as WebRTC senders
+ * stamp them) and the receiver clock is not assumed NTP-synced (ntp-sync=FALSE).
  *
  *        ┌──────────────────────────────── recv (GstBin) ─────────────────────────────┐
  *  push  │ appsrc rtp_src_N ──► recv_rtp_sink_N ┐                                     │
@@ -85,6 +89,10 @@ typedef struct {
     /* Output PTS straight from the RTP timestamps (see DESIGN), for recording a track as
      * sent. FALSE: the jitterbuffer's clock-slaved times, which RTCP lip sync adjusts. */
     gboolean rtp_timeline;
+    /* Lip-sync group (copied; NULL: none): tracks with the same group — the audio and
+     * video of one participant — are aligned from their sender reports whatever CNAME
+     * the sender gives them (LiveKit's SFU gives every track its own, pion none). */
+    const char *sync_group;
 } RrRecvTrackConfig;
 
 typedef struct {
@@ -110,6 +118,10 @@ typedef struct {
     guint64 timeline_breaks; /* rtp_timeline: times the RTP timeline was re-anchored */
     gboolean started;
     GstClockTime first_media; /* running time, GST_CLOCK_TIME_NONE before start */
+    /* rtp_timeline: media received so far, from the first unit out of the gate to the
+     * newest packet pushed (what the jitterbuffer still holds included): the duration a
+     * recording stopped now would have. GST_CLOCK_TIME_NONE before start. */
+    GstClockTime received;
 } RrRecvTrackStats;
 
 /* Jitterbuffer latency. A recording can afford it, and retransmissions need it: in

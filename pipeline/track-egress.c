@@ -76,10 +76,11 @@ static GstPadProbeReturn on_mux_input(GstPad *pad, GstPadProbeInfo *info, gpoint
     if (!GST_CLOCK_TIME_IS_VALID(start))
         return GST_PAD_PROBE_OK;
 
-    /* Containers need monotonic timestamps; the jitterbuffer can step back a little
-     * when its clock-skew estimate settles after a slow start. Audio units that would
-     * overlap what is written are dropped; video units (which later frames depend on)
-     * are moved to just after the previous one. */
+    /* Containers need strictly increasing timestamps. The RTP timeline (recv.h) gives
+     * them unless the sender's own RTP timestamps step back by less than a timeline
+     * break; as a safety net, audio units that would overlap what is written are
+     * dropped and video units (which later frames depend on) are moved to just after
+     * the previous one. */
     g_mutex_lock(&egress->lock);
     GstClockTime last = egress->last_start;
     g_mutex_unlock(&egress->lock);
@@ -296,7 +297,12 @@ static gboolean build(RrTrackEgress *egress, const RrTrackEgressConfig *config, 
     if (egress->codec->id == RR_CODEC_H264)
         g_object_set(mux, "fragment-duration",
                      config->fragment_ms ? config->fragment_ms : DEFAULT_FRAGMENT_MS, NULL);
+    /* Unbuffered: the EOS probe on the filesink's pad runs before filesink flushes its own
+     * 64 kB buffer, and finish() then stops the pipeline, which makes that flush fail
+     * (flushing): the buffered tail of the file — a whole short file — was lost. Written
+     * straight through, everything before EOS is in the file when the probe runs. */
     g_object_set(sink, "location", egress->temp_path, "sync", FALSE, "async", FALSE, NULL);
+    gst_util_set_object_arg(G_OBJECT(sink), "buffer-mode", "unbuffered");
 
     g_autoptr(GstPad) src = gst_element_get_static_pad(capsfilter, "sink");
     if (gst_pad_link(rr_recv_get_track_pad(egress->recv, 0), src) != GST_PAD_LINK_OK ||
@@ -436,6 +442,14 @@ gboolean rr_track_egress_push_rtcp(RrTrackEgress *egress, const guint8 *data, gs
 void rr_track_egress_request_keyframe(RrTrackEgress *egress)
 {
     rr_recv_request_keyframe(egress->recv, 0);
+}
+
+GstClockTime rr_track_egress_get_received(RrTrackEgress *egress)
+{
+    RrRecvTrackStats stats;
+    if (!rr_recv_get_stats(egress->recv, 0, &stats))
+        return GST_CLOCK_TIME_NONE;
+    return stats.received;
 }
 
 RrRecv *rr_track_egress_get_recv(RrTrackEgress *egress)

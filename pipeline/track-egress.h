@@ -9,10 +9,13 @@
  *                                         └ timestamps shifted so the file starts at 0
  *
  * The file begins with the track's first decodable unit (the receive gate drops what
- * comes before the first keyframe) and is written under a temporary name, PATH.part,
- * renamed to PATH once EOS has reached the file. H.264 goes to fragmented MP4 (one
- * fragment per second by default) and VP8/VP9 to WebM, so a process killed mid-way
- * leaves a file that plays up to its last fragment/cluster.
+ * comes before the first keyframe) at 0, and its timestamps are the sender's RTP
+ * timeline (RrRecvTrackConfig.rtp_timeline, see recv.h): arrival jitter, a burst of
+ * late packets at the start and rtpbin's reaction to sender reports do not move them.
+ * It is written (unbuffered) under a temporary name, PATH.part, renamed to PATH once
+ * EOS has reached the file. H.264 goes to fragmented MP4 (one fragment per second by
+ * default) and VP8/VP9 to WebM, so a process killed mid-way leaves a file that plays up
+ * to its last fragment/cluster.
  *
  * Lifecycle: rr_track_egress_new() → rr_track_egress_start() → push packets →
  * rr_track_egress_stop() → finished callback (exactly once, also on a pipeline error,
@@ -78,6 +81,14 @@ gboolean rr_track_egress_push_rtp(RrTrackEgress *egress, const guint8 *data, gsi
 gboolean rr_track_egress_push_rtcp(RrTrackEgress *egress, const guint8 *data, gsize len,
                                    GError **error);
 void rr_track_egress_request_keyframe(RrTrackEgress *egress);
+
+/* Media received so far, from the first unit of the file to the newest packet pushed
+ * (what the jitterbuffer still holds included): how long the file will last if stopped
+ * now. It can run ahead of the wall-clock time since the file began when the first
+ * packets arrived late, in a burst (they are placed at their RTP time): a caller that
+ * stops after a given duration should stop once this reaches it. GST_CLOCK_TIME_NONE
+ * before the first unit. Any thread. */
+GstClockTime rr_track_egress_get_received(RrTrackEgress *egress);
 
 /* (transfer none) the receive side, for statistics. */
 RrRecv *rr_track_egress_get_recv(RrTrackEgress *egress);

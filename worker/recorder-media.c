@@ -25,6 +25,7 @@ RrRecvTrackConfig rr_recorder_recv_config(const RrTrack *t)
         .nack = video,
         .nack_pli = video,
         .ccm_fir = video,
+        .sync_group = t->participant_sid, /* lip sync per participant */
     };
     return c;
 }

@@ -100,6 +100,18 @@ static gboolean on_duration(gpointer data)
 {
     RrRecorder *r = data;
     r->duration_timer = 0;
+    /* A track egress counts media (rr_track_egress_get_received): stop once the file
+     * holds the duration asked for; the wall clock is only a backstop (duration + 2 s)
+     * for a track that stopped sending. */
+    GstClockTime got = r->egress ? rr_track_egress_get_received(r->egress) : GST_CLOCK_TIME_NONE;
+    if (GST_CLOCK_TIME_IS_VALID(got)) {
+        gint64 missing_ms = (gint64)r->config.duration_ms - (gint64)(got / GST_MSECOND);
+        gint64 elapsed_ms = (g_get_monotonic_time() - r->active_since_us) / 1000;
+        if (missing_ms > 0 && elapsed_ms < (gint64)r->config.duration_ms + 2000) {
+            r->duration_timer = g_timeout_add((guint)CLAMP(missing_ms, 10, 100), on_duration, r);
+            return G_SOURCE_REMOVE;
+        }
+    }
     g_message("recorder: duration reached");
     rr_recorder_end(r, RR_EGRESS_COMPLETE, NULL, NULL, 0, NULL);
     return G_SOURCE_REMOVE;
@@ -127,10 +139,16 @@ void rr_recorder_media_started(RrRecorder *r)
     /* The start gate opens when the first unit leaves the jitterbuffer, and draining at the
      * end writes what the jitterbuffer holds: stop one latency early so that the file
      * holds the duration asked for. */
-    if (r->config.duration_ms)
+    if (r->config.duration_ms) {
+        /* A track egress says how much media it already holds (the jitterbuffer's latency,
+         * plus any backlog that arrived in a burst); otherwise assume the latency. */
+        GstClockTime got =
+            r->egress ? rr_track_egress_get_received(r->egress) : GST_CLOCK_TIME_NONE;
+        gint64 ahead_ms =
+            GST_CLOCK_TIME_IS_VALID(got) ? (gint64)(got / GST_MSECOND) : RR_RECV_DEFAULT_LATENCY_MS;
         r->duration_timer =
-            g_timeout_add((guint)MAX(1, (gint64)r->config.duration_ms - RR_RECV_DEFAULT_LATENCY_MS),
-                          on_duration, r);
+            g_timeout_add((guint)MAX(1, (gint64)r->config.duration_ms - ahead_ms), on_duration, r);
+    }
     if (r->config.max_duration_ms)
         r->max_timer = g_timeout_add(r->config.max_duration_ms, on_max_duration, r);
     set_status(r, RR_EGRESS_ACTIVE);
@@ -270,7 +288,8 @@ static void on_rtp(RrSession *s, const RrTrack *t, const guint8 *pkt, gsize len,
     rr_recorder_media_push_rtp(ud, t, pkt, len);
 }
 
-/* Sender reports go to the track(s) whose SSRC sent them (composites). */
+/* Sender reports and BYEs go to the track(s) whose SSRC sent them: lip sync for
+ * composites; a track egress times its file by RTP timestamps and is not moved by them. */
 static void on_rtcp(RrSession *s, const guint8 *pkt, gsize len, gpointer ud)
 {
     RrRecorder *r = ud;
@@ -278,11 +297,6 @@ static void on_rtcp(RrSession *s, const guint8 *pkt, gsize len, gpointer ud)
     RrRtcpPacket p;
     guint32 seen[8];
     guint n_seen = 0;
-    /* A track egress writes one stream as it came: sender reports would only re-time it
-     * (rtpbin shifts the stream when the first SR arrives, measured 20 ms backwards,
-     * which leaves non-monotonic timestamps in the file). Lip sync is for composites. */
-    if (r->job->kind == RR_JOB_TRACK)
-        return;
     rr_rtcp_iter_init(&it, pkt, len);
     while (rr_rtcp_iter_next(&it, &p, NULL)) {
         guint32 ssrc;

@@ -12,49 +12,8 @@
 #  C. bad token, wrong URL, nothing listening, a server that sends garbage, a server
 #     that closes: clear messages and distinct exit codes.
 set -euo pipefail
-src=${RR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${RR_BUILD_DIR:-$src/build}
-testroom=${RR_TESTROOM_DIR:-$build/testroom}/testroom
-roomrec=$build/worker/roomrec
-[ -x "$testroom" ] || "$src/tests/testroom/build.sh" "$build" >/dev/null
-work=$(mktemp -d /tmp/roomrec-probe.XXXXXX)
-pids=()
-failures=0
-key=devkey
 secret=probe-secret-0123456789abcdef0123
-
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "$failures" -eq 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # check DESCRIPTION JQ-EXPR FILE
-  if jq -e "$2" "$3" >/dev/null; then echo "ok: $1"; else fail "$1 ($2 on $3)"; fi
-}
-
-start_room() { # start_room NAME ARGS... → room_pid, url
-  local name=$1
-  shift
-  "$testroom" -listen 127.0.0.1:0 -api-key $key -api-secret $secret \
-    -report "$work/$name.report.json" "$@" >"$work/$name.out" 2>"$work/$name.err" &
-  room_pid=$!
-  pids+=("$room_pid")
-  url=""
-  for _ in $(seq 100); do
-    url=$(sed -n 's/^testroom listening on //p' "$work/$name.out")
-    [ -n "$url" ] && return 0
-    sleep 0.1
-  done
-  echo "testroom did not start: $(tail -5 "$work/$name.err")"
-  exit 1
-}
-stop_room() {
-  curl -s -X POST "$url/debug/shutdown" >/dev/null || true
-  wait "$room_pid" 2>/dev/null || true
-}
+. "$(dirname "$0")/data/lib.sh"
 probe() { # probe NAME ARGS... → exit code in $rc
   set +e
   "$roomrec" probe --url "$url" --api-key $key --api-secret $secret --local-address 127.0.0.1 \
@@ -64,7 +23,7 @@ probe() { # probe NAME ARGS... → exit code in $rc
 }
 
 # ---- A: 30 s with publish/unpublish/mute and periodic PLIs ----
-start_room a -scenario "$src/tests/integration/data/probe-room.json"
+start_room a "$src/tests/integration/data/probe-room.json"
 set +e
 "$roomrec" probe --url "$url" --api-key $key --api-secret $secret --room probe \
   --identity probe-a --local-address 127.0.0.1 --duration 30 --pli-every 4 --json \
@@ -106,7 +65,7 @@ grep -q "track .* of alice ended" "$work/a.log" && echo "ok: A: unpublished trac
 # ---- B1: resume after a killed socket: the room re-offers with an ICE restart (new
 # ufrag/pwd, new ports on its side) and media must come back on the same peer connection,
 # without a rejoin (the 10 s silence watchdog never fires) ----
-start_room b1 -scenario "$src/tests/integration/data/probe-room.json"
+start_room b1 "$src/tests/integration/data/probe-room.json"
 set +e
 "$roomrec" probe --url "$url" --api-key $key --api-secret $secret --room probe \
   --identity probe-b1 --local-address 127.0.0.1 --duration 16 --json \
@@ -115,7 +74,7 @@ ppid_=$!
 pids+=("$ppid_")
 # Kick once the session is established (media flows), then there is time to resume.
 for _ in $(seq 100); do
-  grep -q "probe-b1: subscriber fully established" "$work/b1.err" 2>/dev/null && break
+  grep -q "probe-b1: subscriber fully established" "$work/b1.room.err" 2>/dev/null && break
   sleep 0.1
 done
 sleep 1
@@ -144,7 +103,7 @@ check "B1: room's ICE connected again in the resumed session, on a new server po
   "[$c | (.sessions[0].selected_pair.local) as \$old | .sessions[] | select(.resume) | (.ice_connected_at // \"\") != \"\" and .selected_pair.local != \$old] | any" "$R"
 
 # ---- B2: a server leave{RECONNECT}: a full rejoin, media continues ----
-start_room b2 -scenario "$src/tests/integration/data/probe-room.json"
+start_room b2 "$src/tests/integration/data/probe-room.json"
 set +e
 "$roomrec" probe --url "$url" --api-key $key --api-secret $secret --room probe \
   --identity probe-b2 --local-address 127.0.0.1 --duration 14 --json \
@@ -164,7 +123,7 @@ check "B2: media continues after the rejoin" \
   '([.session.tracks[] | select(.muted | not) | .ms_since_last_packet < 1000 and .packets > 100] | all) and (.session.tracks | length >= 4)' "$B"
 
 # ---- C: errors ----
-start_room c -scenario "$src/tests/integration/data/probe-room.json"
+start_room c "$src/tests/integration/data/probe-room.json"
 set +e
 "$roomrec" probe --url "$url" --api-key $key --api-secret wrong-secret-0123456789abcdef --room probe \
   --duration 5 >"$work/c1.out" 2>"$work/c1.log"

@@ -13,46 +13,8 @@
 #  B. the same without --pli-every: only the PLI roomrec sends when media starts, so the
 #     keyframes of the start (encoder start, subscription, that PLI) and none after 2 s.
 set -euo pipefail
-src=${RR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${RR_BUILD_DIR:-$src/build}
-testroom=${RR_TESTROOM_DIR:-$build/testroom}/testroom
-roomrec=$build/worker/roomrec
-[ -x "$testroom" ] || "$src/tests/testroom/build.sh" "$build" >/dev/null
-work=$(mktemp -d /tmp/roomrec-probe-pli.XXXXXX)
-pids=()
-failures=0
-key=devkey
 secret=probe-secret-0123456789abcdef0123
-
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "$failures" -eq 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-start_room() { # start_room NAME ARGS... → room_pid, url
-  local name=$1
-  shift
-  "$testroom" -listen 127.0.0.1:0 -api-key $key -api-secret $secret \
-    -report "$work/$name.report.json" "$@" >"$work/$name.out" 2>"$work/$name.err" &
-  room_pid=$!
-  pids+=("$room_pid")
-  url=""
-  for _ in $(seq 100); do
-    url=$(sed -n 's/^testroom listening on //p' "$work/$name.out")
-    [ -n "$url" ] && return 0
-    sleep 0.1
-  done
-  echo "testroom did not start: $(tail -5 "$work/$name.err")"
-  exit 1
-}
-stop_room() {
-  curl -s -X POST "$url/debug/shutdown" >/dev/null || true
-  wait "$room_pid" 2>/dev/null || true
-}
+. "$(dirname "$0")/data/lib.sh"
 
 # check_causality PROBE_JSON ROOM_REPORT IDENTITY MODE: prints "ok: ..." / "FAIL: ..." lines.
 check_causality() {
@@ -130,7 +92,7 @@ EOF
 run() { # run NAME DURATION PROBE-ARGS...
   local name=$1 dur=$2
   shift 2
-  start_room "$name" -scenario "$src/tests/integration/data/probe-pli.json"
+  start_room "$name" "$src/tests/integration/data/probe-pli.json"
   set +e
   "$roomrec" probe --url "$url" --api-key $key --api-secret $secret --room pli \
     --identity "probe-$name" --local-address 127.0.0.1 --duration "$dur" --json "$@" \

@@ -8,52 +8,11 @@
 # Suppressions: GLib's glib.supp plus tests/valgrind.supp (narrow, commented).
 # Not labelled "c": valgrind and ASan do not mix, so only the normal build runs it.
 set -euo pipefail
-src=${RR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${RR_BUILD_DIR:-$src/build}
-testroom=${RR_TESTROOM_DIR:-$build/testroom}/testroom
-roomrec=$build/worker/roomrec
-[ -x "$testroom" ] || "$src/tests/testroom/build.sh" "$build" >/dev/null
-command -v valgrind >/dev/null || { echo "valgrind is not installed (scripts/setup.sh installs it)"; exit 1; }
-work=$(mktemp -d /tmp/roomrec-probe-vg.XXXXXX)
-pids=()
-failures=0
-key=devkey
 secret=probe-secret-0123456789abcdef0123
+. "$(dirname "$0")/data/lib.sh"
+command -v valgrind >/dev/null || { echo "valgrind is not installed (scripts/setup.sh installs it)"; exit 1; }
 supp=(--suppressions="$src/tests/valgrind.supp")
 [ -f /usr/share/glib-2.0/valgrind/glib.supp ] && supp+=(--suppressions=/usr/share/glib-2.0/valgrind/glib.supp)
-
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "$failures" -eq 0 ] && [ -z "${RR_KEEP_LOGS:-}" ]; then rm -rf "$work"; else echo "logs kept in $work"; fi
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # check DESCRIPTION JQ-EXPR FILE
-  if jq -e "$2" "$3" >/dev/null; then echo "ok: $1"; else fail "$1 ($2 on $3)"; fi
-}
-
-start_room() { # start_room NAME ARGS... → room_pid, url
-  local name=$1
-  shift
-  "$testroom" -listen 127.0.0.1:0 -api-key $key -api-secret $secret \
-    -report "$work/$name.report.json" "$@" >"$work/$name.out" 2>"$work/$name.err" &
-  room_pid=$!
-  pids+=("$room_pid")
-  url=""
-  for _ in $(seq 100); do
-    url=$(sed -n 's/^testroom listening on //p' "$work/$name.out")
-    [ -n "$url" ] && return 0
-    sleep 0.1
-  done
-  echo "testroom did not start: $(tail -5 "$work/$name.err")"
-  exit 1
-}
-stop_room() {
-  curl -s -X POST "$url/debug/shutdown" >/dev/null || true
-  wait "$room_pid" 2>/dev/null || true
-}
 
 # vg NAME ARGS...: roomrec under valgrind (in the background with & by the caller or not)
 vg() {
@@ -73,7 +32,7 @@ vg_clean() { # vg_clean NAME: valgrind's summary says 0 errors and no definite l
 }
 
 # ---- A: media and a resume ----
-start_room a -scenario "$src/tests/integration/data/probe-two.json"
+start_room a "$src/tests/integration/data/probe-two.json"
 set +e
 vg a probe --url "$url" --api-key $key --api-secret $secret --room two --identity probe-vg \
   --local-address 127.0.0.1 --duration 16 --pli-every 3 --json &
@@ -82,7 +41,7 @@ pids+=("$vpid")
 # The kick waits for the session to be established (valgrind makes the join slow).
 for _ in $(seq 300); do
   grep -q "probe-vg: subscriber fully established\|probe-vg: data channel _lossy open" \
-    "$work/a.err" 2>/dev/null && break
+    "$work/a.room.err" 2>/dev/null && break
   sleep 0.1
 done
 sleep 2
@@ -103,7 +62,7 @@ check "A: video keyframes received" \
 jq -c "{counters: .session.counters, tracks: [.session.tracks[] | {codec, packets, keyframes, max_gap_ms, receiving_seconds}]}" "$work/a.json" || true
 
 # ---- B: error paths ----
-start_room b -scenario "$src/tests/integration/data/probe-two.json"
+start_room b "$src/tests/integration/data/probe-two.json"
 set +e
 vg b1 probe --url "$url" --api-key $key --api-secret wrong-secret-0123456789abcdef --room two \
   --duration 30

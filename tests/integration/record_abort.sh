@@ -10,52 +10,11 @@
 #     pairs and "no reply"), both when the start timeout fires first and when ICE gives
 #     up first.
 set -euo pipefail
-src=${RR_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${RR_BUILD_DIR:-$src/build}
-testroom=${RR_TESTROOM_DIR:-$build/testroom}/testroom
-roomrec=$build/worker/roomrec
-[ -x "$testroom" ] || "$src/tests/testroom/build.sh" "$build" >/dev/null
-work=$(mktemp -d /tmp/roomrec-record-abort.XXXXXX)
-pids=()
-failures=0
-key=devkey
 secret=record-secret-0123456789abcdef0123
+. "$(dirname "$0")/data/lib.sh"
 rule=()
-
-cleanup() {
-  local p
-  if [ ${#rule[@]} -gt 0 ]; then iptables -D "${rule[@]}" 2>/dev/null || true; fi
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "$failures" -eq 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok: $*"; }
-check() { # check DESCRIPTION JQ-EXPR FILE
-  if jq -e "$2" "$3" >/dev/null 2>&1; then ok "$1"; else fail "$1 ($2 on $3)"; fi
-}
-
-start_room() { # start_room NAME SCENARIO ARGS... → room_pid, url
-  local name=$1 scenario=$2
-  shift 2
-  "$testroom" -listen 127.0.0.1:0 -api-key $key -api-secret $secret -scenario "$scenario" "$@" \
-    >"$work/$name.room.out" 2>"$work/$name.room.err" &
-  room_pid=$!
-  pids+=("$room_pid")
-  url=""
-  for _ in $(seq 100); do
-    url=$(sed -n 's/^testroom listening on //p' "$work/$name.room.out")
-    [ -n "$url" ] && return 0
-    sleep 0.1
-  done
-  echo "testroom did not start: $(tail -5 "$work/$name.room.err")"
-  exit 1
-}
-stop_room() {
-  curl -s -X POST "$url/debug/shutdown" >/dev/null || true
-  wait "$room_pid" 2>/dev/null || true
-}
+drop_rule() { if [ ${#rule[@]} -gt 0 ]; then iptables -D "${rule[@]}" 2>/dev/null || true; fi; }
+cleanup_hook=drop_rule
 record() { # record NAME ARGS... → rc, secs (stdout NAME.json, stderr NAME.log)
   local name=$1
   shift

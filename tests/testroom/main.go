@@ -155,6 +155,16 @@ func main() {
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	// A test that dies without its cleanup (ctest's timeout kills it outright) leaves the
+	// room orphaned: notice that and go, instead of playing media forever.
+	go func(parent int) {
+		for range time.Tick(time.Second) {
+			if os.Getppid() != parent {
+				quit <- "the process that started the room is gone"
+				return
+			}
+		}
+	}(os.Getppid())
 	var timeout <-chan time.Time
 	if cfg.Duration > 0 {
 		timeout = time.After(cfg.Duration)

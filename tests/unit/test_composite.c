@@ -28,6 +28,7 @@ typedef struct {
     Ctx *ctx;
     RrTestSender *sender;
     gint track;
+    gint paused; /* atomic: packets are not forwarded (a muted track sends nothing) */
 } Feed;
 
 struct Ctx {
@@ -46,7 +47,7 @@ struct Ctx {
 static void on_sender_rtp(const guint8 *data, gsize len, gpointer user_data)
 {
     Feed *f = user_data;
-    if (f->track >= 0)
+    if (f->track >= 0 && !g_atomic_int_get(&f->paused))
         rr_composite_push_rtp(f->ctx->comp, (guint)f->track, data, len, NULL);
 }
 
@@ -278,6 +279,26 @@ static char *probe_streams(const char *path, double *start_time)
     }
     g_strfreev(lines);
     return g_string_free(codecs, FALSE);
+}
+
+/* Packets of the first @kind stream ("a" or "v") that ffprobe reads from @path (0 if
+ * there is no such stream). */
+static guint count_packets(const char *path, const char *kind)
+{
+    const char *argv[] = {"ffprobe",
+                          "-v",
+                          "error",
+                          "-select_streams",
+                          kind,
+                          "-count_packets",
+                          "-show_entries",
+                          "stream=nb_read_packets",
+                          "-of",
+                          "csv=p=0",
+                          path,
+                          NULL};
+    g_autofree char *out = run_capture(argv, NULL);
+    return (guint)g_ascii_strtoull(out, NULL, 10);
 }
 
 #define GW 64
@@ -637,6 +658,134 @@ static void test_video_only(void)
     remove_dir(dir);
 }
 
+/* Fragmented MP4 is readable while it is being written (and after a crash): the
+ * fragments already in the .part carry audio as well as video, interleaved — not only
+ * video with the audio held back until the end. */
+static void test_part_has_audio(void)
+{
+    g_autofree char *dir = temp_dir();
+    g_autofree char *path = g_build_filename(dir, "live.mp4", NULL);
+    g_autofree char *part = g_strconcat(path, ".part", NULL);
+    g_autofree char *copy = g_build_filename(dir, "copy.mp4", NULL);
+    RrCompositeConfig config = config_for(path, 320, 180);
+    Ctx ctx = {0};
+    composite_new(&ctx, &config);
+    rr_composite_add_participant(ctx.comp, "A", "Alice");
+    feed_add(&ctx, "VP8", "A", "ball");
+    feed_add(&ctx, "OPUS", "A", "600");
+    start_all(&ctx);
+    run_until(&ctx, &ctx.started, 10000, "first media");
+    run_for(&ctx, 5000);
+    /* What a crash now would leave: the .part as it is. */
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(part, &contents, &len, NULL));
+    g_assert_true(g_file_set_contents(copy, contents, (gssize)len, NULL));
+    guint video = count_packets(copy, "v"), audio = count_packets(copy, "a");
+    gsize ns = 0;
+    g_autofree gint16 *pcm = decode_pcm(copy, &ns);
+    g_test_message(".part after 5 s: %" G_GSIZE_FORMAT " bytes, %u video, %u audio packets, "
+                   "%.2f s of audio",
+                   len, video, audio, ns / 8000.0);
+    stop_and_wait(&ctx, 10000);
+    g_assert_no_error(ctx.error);
+    /* 1 s fragments: at least 3 s of each already written (AAC: 1024 samples a packet). */
+    g_assert_cmpuint(video, >=, 90);
+    g_assert_cmpuint(audio, >=, 3 * 48000 / 1024);
+    g_assert_cmpuint(ns, >=, 3 * 8000);
+    g_assert_cmpfloat(tone_power(pcm, 8000, ns, 600), >, 0.3);
+    ctx_clear(&ctx);
+    remove_dir(dir);
+}
+
+/* Mean relative power of tone @freq over file seconds [from, to) of @pcm (8 kHz), and the
+ * lowest of its half-second windows there. */
+static double tone_between(const gint16 *pcm, gsize ns, double from, double to, double freq,
+                           double *min_window)
+{
+    gsize a = (gsize)(from * 8000), b = MIN((gsize)(to * 8000), ns);
+    g_assert_cmpuint(a + 4000, <=, b);
+    double lowest = 1;
+    for (gsize w = a; w + 4000 <= b; w += 4000)
+        lowest = MIN(lowest, tone_power(pcm, w, w + 4000, freq));
+    if (min_window)
+        *min_window = lowest;
+    return tone_power(pcm, a, b, freq);
+}
+
+/* The audio mix while the room changes: A's mic is muted (it sends nothing), C joins
+ * late, A unmutes. Each voice is heard exactly while it is there: a late joiner is heard
+ * from its join on, a silent pad never silences the others, and an unmuted one returns. */
+static void test_audio_changes(void)
+{
+    g_autofree char *dir = temp_dir();
+    g_autofree char *path = g_build_filename(dir, "changes.mp4", NULL);
+    RrCompositeConfig config = config_for(path, 320, 180);
+    Ctx ctx = {0};
+    composite_new(&ctx, &config);
+    rr_composite_add_participant(ctx.comp, "A", "Alice");
+    rr_composite_add_participant(ctx.comp, "B", "Bob");
+    feed_add(&ctx, "VP8", "A", "ball");
+    Feed *a = feed_add(&ctx, "OPUS", "A", "400");
+    feed_add(&ctx, "OPUS", "B", "700");
+    start_all(&ctx);
+    run_until(&ctx, &ctx.started, 10000, "first media");
+    run_for(&ctx, 2000);
+    GstClockTime mute_at = rr_composite_get_running_time(ctx.comp);
+    rr_composite_set_track_muted(ctx.comp, (guint)a->track, TRUE);
+    g_atomic_int_set(&a->paused, 1);
+    run_for(&ctx, 2500);
+    GstClockTime join_at = rr_composite_get_running_time(ctx.comp);
+    rr_composite_add_participant(ctx.comp, "C", "Carol");
+    Feed *cf = feed_add(&ctx, "OPUS", "C", "1100");
+    rr_test_sender_start(cf->sender);
+    run_for(&ctx, 3000);
+    GstClockTime unmute_at = rr_composite_get_running_time(ctx.comp);
+    g_atomic_int_set(&a->paused, 0);
+    rr_composite_set_track_muted(ctx.comp, (guint)a->track, FALSE);
+    run_for(&ctx, 2500);
+    GstClockTime end = rr_composite_get_running_time(ctx.comp);
+    stop_and_wait(&ctx, 10000);
+    GstClockTime g = ctx.result.started;
+    check_file(&ctx, path, "h264,aac", (end - g) / 1e9, 30);
+
+    gsize ns = 0;
+    g_autofree gint16 *pcm = decode_pcm(path, &ns);
+#define FSEC(rt) (((gint64)(rt) - (gint64)g) / 1e9)
+    double mute = FSEC(mute_at), join = FSEC(join_at), unmute = FSEC(unmute_at), fin = FSEC(end);
+    g_test_message("file seconds: mute %.2f, join %.2f, unmute %.2f, end %.2f (%.2f decoded)", mute,
+                   join, unmute, fin, ns / 8000.0);
+    /* Windows well inside each state (a change takes effect within the receive latency). */
+    struct {
+        double from, to;
+        gboolean a, c;
+    } states[] = {{0.5, mute - 0.2, TRUE, FALSE},
+                  {mute + 0.8, join - 0.2, FALSE, FALSE},
+                  {join + 1.0, unmute - 0.2, FALSE, TRUE},
+                  {unmute + 1.0, fin - 0.3, TRUE, TRUE}};
+    for (guint i = 0; i < G_N_ELEMENTS(states); i++) {
+        double wa, wb, wc;
+        double pa = tone_between(pcm, ns, states[i].from, states[i].to, 400, &wa);
+        double pb = tone_between(pcm, ns, states[i].from, states[i].to, 700, &wb);
+        double pc = tone_between(pcm, ns, states[i].from, states[i].to, 1100, &wc);
+        g_test_message("[%.2f, %.2f): A %.3f (min %.3f) B %.3f (min %.3f) C %.3f (min %.3f)",
+                       states[i].from, states[i].to, pa, wa, pb, wb, pc, wc);
+        /* B speaks throughout: never silenced by the others' changes. */
+        g_assert_cmpfloat(wb, >, 0.05);
+        if (states[i].a)
+            g_assert_cmpfloat(wa, >, 0.05);
+        else
+            g_assert_cmpfloat(pa, <, 0.01);
+        if (states[i].c)
+            g_assert_cmpfloat(wc, >, 0.05);
+        else
+            g_assert_cmpfloat(pc, <, 0.01);
+    }
+#undef FSEC
+    ctx_clear(&ctx);
+    remove_dir(dir);
+}
+
 /* Stop with a deadline shorter than the drain: finished with a timeout error, the file
  * still renamed and playable; stop with no media; a pipeline error. */
 static void test_stop_and_errors(void)
@@ -771,6 +920,8 @@ int main(int argc, char **argv)
     g_test_add_func("/pipeline/composite/audio-only", test_audio_only);
     g_test_add_func("/pipeline/composite/video-only", test_video_only);
     g_test_add_func("/pipeline/composite/stop-and-errors", test_stop_and_errors);
+    g_test_add_func("/pipeline/composite/part-has-audio", test_part_has_audio);
+    g_test_add_func("/pipeline/composite/audio-changes", test_audio_changes);
     int ret = g_test_run();
     gst_deinit();
     return ret;

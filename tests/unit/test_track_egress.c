@@ -496,9 +496,12 @@ static void test_burst(gconstpointer data)
     ctx.net = network_new(ctx.egress, g_str_equal(bc->codec, "OPUS") ? 48000 : 90000, 600, 30);
     rr_test_sender_start(ctx.sender);
     run_until(&ctx, &ctx.started, 10000, "first decodable media");
+    /* The held packets and the jitterbuffer's latency are already received media. */
+    GstClockTime at_start = rr_track_egress_get_received(ctx.egress);
     run_for(&ctx, 4000);
     network_stop(ctx.net);
     ctx.stopped_us = g_get_monotonic_time();
+    GstClockTime at_stop = rr_track_egress_get_received(ctx.egress);
     rr_track_egress_stop(ctx.egress, 10000);
     run_until(&ctx, &ctx.finished, 12000, "egress finished");
     rr_test_sender_stop(ctx.sender);
@@ -543,6 +546,12 @@ static void test_burst(gconstpointer data)
     g_assert_true(clean);
     g_assert_cmpfloat(fabs(probe.duration - sent), <, 0.5);
     g_assert_cmpfloat(fabs(probe.duration - ctx.result.duration / 1e9), <, 0.25);
+    /* What the egress said it had received is what the file holds. */
+    g_test_message("received: %.3f s when started, %.3f s when stopped", at_start / 1e9,
+                   at_stop / 1e9);
+    g_assert_true(GST_CLOCK_TIME_IS_VALID(at_start) && GST_CLOCK_TIME_IS_VALID(at_stop));
+    g_assert_cmpuint(at_start, >=, 600 * GST_MSECOND);
+    g_assert_cmpfloat(fabs(probe.duration - at_stop / 1e9), <, 0.1);
 
     g_clear_pointer(&ctx.net, network_free);
     ctx_clear(&ctx);

@@ -2,27 +2,11 @@
 # the test room, `roomrec record`, rr-analyze and jq checks. Everything started is
 # killed by pid on exit; the work directory is kept when a check failed.
 # Needs: src/build set by the caller's environment (RR_SOURCE_DIR/RR_BUILD_DIR) or derived.
-src=${RR_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
-build=${RR_BUILD_DIR:-$src/build}
-testroom=${RR_TESTROOM_DIR:-$build/testroom}/testroom
-roomrec=$build/worker/roomrec
+secret=record-secret-0123456789abcdef0123
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 analyze=${RR_ANALYZE:-$build/tests/tools/rr-analyze}
 scenarios=$src/tests/testroom/scenarios
-[ -x "$testroom" ] || "$src/tests/testroom/build.sh" "$build" >/dev/null
-work=$(mktemp -d "/tmp/roomrec-$(basename "$0" .sh).XXXXXX")
-pids=()
-failures=0
-key=devkey
-secret=record-secret-0123456789abcdef0123
 
-rr_cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "$failures" -eq 0 ]; then rm -rf "$work"; else echo "logs and recordings kept in $work"; fi
-}
-trap rr_cleanup EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 check() { # check DESCRIPTION JQ-EXPR FILE [jq args...]
   local desc=$1 expr=$2 file=$3
   shift 3
@@ -63,32 +47,6 @@ def tone($t; $f): [.audio.seconds[] | select(.t == $t) | .tones[$f | tostring]] 
 def audio_secs: [.audio.seconds[].t];
 def video_secs: [.video.regions[0].seconds[].t];
 '
-
-# start_room NAME SCENARIO [testroom args...] → room_pid, url, room_t0 (Unix s, float)
-start_room() {
-  local name=$1 scenario=$2
-  shift 2
-  "$testroom" -listen 127.0.0.1:0 -api-key $key -api-secret $secret \
-    -scenario "$scenario" -report "$work/$name.report.json" "$@" \
-    >"$work/$name.room.out" 2>"$work/$name.room.err" &
-  room_pid=$!
-  pids+=("$room_pid")
-  url=""
-  for _ in $(seq 200); do
-    url=$(sed -n 's/^testroom listening on //p' "$work/$name.room.out")
-    if [ -n "$url" ]; then
-      room_t0=$(date +%s.%N)
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "testroom did not start: $(tail -5 "$work/$name.room.err")"
-  exit 1
-}
-stop_room() {
-  curl -s -m 10 -X POST "$url/debug/shutdown" >/dev/null || true
-  wait "$room_pid" 2>/dev/null || true
-}
 
 require_record() {
   if ! "$roomrec" record --help >/dev/null 2>&1; then
