@@ -96,21 +96,30 @@ static gboolean on_start_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* How much media a track egress still lacks to hold @target_ms (0: enough, or not a
+ * track egress, or the wall clock is 2 s past the target — a track that stopped sending). */
+static guint media_missing_ms(RrRecorder *r, guint64 target_ms)
+{
+    GstClockTime got = r->egress ? rr_track_egress_get_received(r->egress) : GST_CLOCK_TIME_NONE;
+    if (!GST_CLOCK_TIME_IS_VALID(got))
+        return 0;
+    gint64 missing_ms = (gint64)target_ms - (gint64)(got / GST_MSECOND);
+    gint64 elapsed_ms = (g_get_monotonic_time() - r->active_since_us) / 1000;
+    if (missing_ms <= 0 || elapsed_ms >= (gint64)target_ms + 2000)
+        return 0;
+    return (guint)CLAMP(missing_ms, 10, 100);
+}
+
+/* A track egress counts media (rr_track_egress_get_received): a limit is reached once the
+ * file holds that much; the wall clock is only a backstop. */
 static gboolean on_duration(gpointer data)
 {
     RrRecorder *r = data;
     r->duration_timer = 0;
-    /* A track egress counts media (rr_track_egress_get_received): stop once the file
-     * holds the duration asked for; the wall clock is only a backstop (duration + 2 s)
-     * for a track that stopped sending. */
-    GstClockTime got = r->egress ? rr_track_egress_get_received(r->egress) : GST_CLOCK_TIME_NONE;
-    if (GST_CLOCK_TIME_IS_VALID(got)) {
-        gint64 missing_ms = (gint64)r->config.duration_ms - (gint64)(got / GST_MSECOND);
-        gint64 elapsed_ms = (g_get_monotonic_time() - r->active_since_us) / 1000;
-        if (missing_ms > 0 && elapsed_ms < (gint64)r->config.duration_ms + 2000) {
-            r->duration_timer = g_timeout_add((guint)CLAMP(missing_ms, 10, 100), on_duration, r);
-            return G_SOURCE_REMOVE;
-        }
+    guint wait_ms = media_missing_ms(r, r->config.duration_ms);
+    if (wait_ms) {
+        r->duration_timer = g_timeout_add(wait_ms, on_duration, r);
+        return G_SOURCE_REMOVE;
     }
     g_message("recorder: duration reached");
     rr_recorder_end(r, RR_EGRESS_COMPLETE, NULL, NULL, 0, NULL);
@@ -121,6 +130,11 @@ static gboolean on_max_duration(gpointer data)
 {
     RrRecorder *r = data;
     r->max_timer = 0;
+    guint wait_ms = media_missing_ms(r, r->config.max_duration_ms);
+    if (wait_ms) {
+        r->max_timer = g_timeout_add(wait_ms, on_max_duration, r);
+        return G_SOURCE_REMOVE;
+    }
     g_autofree char *details = g_strdup_printf("max duration of %.1f s reached",
                                                (double)r->config.max_duration_ms / 1000.0);
     g_message("recorder: %s", details);
@@ -137,20 +151,19 @@ void rr_recorder_media_started(RrRecorder *r)
     r->info->started_at = rr_egress_now_ns();
     clear_source(&r->start_timer);
     /* The start gate opens when the first unit leaves the jitterbuffer, and draining at the
-     * end writes what the jitterbuffer holds: stop one latency early so that the file
-     * holds the duration asked for. */
-    if (r->config.duration_ms) {
-        /* A track egress says how much media it already holds (the jitterbuffer's latency,
-         * plus any backlog that arrived in a burst); otherwise assume the latency. */
-        GstClockTime got =
-            r->egress ? rr_track_egress_get_received(r->egress) : GST_CLOCK_TIME_NONE;
-        gint64 ahead_ms =
-            GST_CLOCK_TIME_IS_VALID(got) ? (gint64)(got / GST_MSECOND) : RR_RECV_DEFAULT_LATENCY_MS;
+     * end writes what the jitterbuffer holds: both limits start counting that much early,
+     * so that the file holds the duration asked for. A track egress says how much media
+     * it already holds (the jitterbuffer's latency plus any backlog that arrived in a
+     * burst); otherwise assume the latency. */
+    GstClockTime got = r->egress ? rr_track_egress_get_received(r->egress) : GST_CLOCK_TIME_NONE;
+    gint64 ahead_ms =
+        GST_CLOCK_TIME_IS_VALID(got) ? (gint64)(got / GST_MSECOND) : RR_RECV_DEFAULT_LATENCY_MS;
+    if (r->config.duration_ms)
         r->duration_timer =
             g_timeout_add((guint)MAX(1, (gint64)r->config.duration_ms - ahead_ms), on_duration, r);
-    }
     if (r->config.max_duration_ms)
-        r->max_timer = g_timeout_add(r->config.max_duration_ms, on_max_duration, r);
+        r->max_timer = g_timeout_add((guint)MAX(1, (gint64)r->config.max_duration_ms - ahead_ms),
+                                     on_max_duration, r);
     set_status(r, RR_EGRESS_ACTIVE);
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# labels: c,record
+# labels: c,record,timing
 # `roomrec record` while the room changes (tests/testroom/scenarios/changes.json, room
 # seconds): alice (red, 300 Hz) and bob (blue, 500 Hz) from the start; carol (green,
 # 700 Hz, audible only while speaking 7-13) joins at 6 and leaves at 22; bob's camera is

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# labels: c,record
+# labels: c,record,timing
 # Lip sync of `roomrec record` (tests/testroom/scenarios/lipsync.json): alice (VP8) is in
 # the room from the start, bob (H264) joins 6 s later; both flash a white frame and beep
 # (alice 500 Hz, bob 1 kHz) for 100 ms every 2 s, at the same wall-clock instants. A
