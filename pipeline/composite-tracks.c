@@ -1,6 +1,7 @@
 /* pipeline/composite-tracks: participants, track branches, name tiles and the timed
  * layout updates of a composite. See composite.h for the design. */
 #include "pipeline/composite-priv.h"
+#include "pipeline/pad-time.h"
 #include "pipeline/pipeline-error.h"
 
 #include <string.h>
@@ -462,15 +463,7 @@ static GstPadProbeReturn on_track_unit(GstPad *pad, GstPadProbeInfo *info, gpoin
 {
     RrCompTrack *t = data;
     RrComposite *c = t->c;
-    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-    if (!GST_BUFFER_PTS_IS_VALID(buf))
-        return GST_PAD_PROBE_OK;
-    g_autoptr(GstEvent) seg_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
-    if (seg_event == NULL)
-        return GST_PAD_PROBE_OK;
-    const GstSegment *segment;
-    gst_event_parse_segment(seg_event, &segment);
-    GstClockTime rt = gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+    GstClockTime rt = rr_pad_buffer_running_time(pad, GST_PAD_PROBE_INFO_BUFFER(info));
     if (!GST_CLOCK_TIME_IS_VALID(rt))
         return GST_PAD_PROBE_OK;
     gboolean show = FALSE;

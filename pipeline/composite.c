@@ -2,6 +2,7 @@
  * the graph (background sources, mixers, gates, encoders, muxer), runs the lifecycle and
  * the gates; composite-tracks.c adds and removes participants and tracks. */
 #include "pipeline/composite-priv.h"
+#include "pipeline/pad-time.h"
 #include "pipeline/pipeline-error.h"
 
 #include <errno.h>
@@ -141,18 +142,6 @@ static void on_first_media(guint track, GstClockTime running_time, gpointer data
 
 /* ---- the gates (streaming threads) ---- */
 
-static GstClockTime buffer_running_time(GstPad *pad, GstBuffer *buf)
-{
-    if (!GST_BUFFER_PTS_IS_VALID(buf))
-        return GST_CLOCK_TIME_NONE;
-    g_autoptr(GstEvent) seg_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
-    if (seg_event == NULL)
-        return GST_CLOCK_TIME_NONE;
-    const GstSegment *segment;
-    gst_event_parse_segment(seg_event, &segment);
-    return gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
-}
-
 /* Drops what precedes the start gate (clipping the buffer that straddles it), shifts the
  * rest so that the file starts at 0, and ends the stream at the stop time. */
 static GstPadProbeReturn on_gate(GstPad *pad, GstPadProbeInfo *info, gpointer data)
@@ -160,7 +149,7 @@ static GstPadProbeReturn on_gate(GstPad *pad, GstPadProbeInfo *info, gpointer da
     RrCompGate *g = data;
     RrComposite *c = g->c;
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-    GstClockTime start = buffer_running_time(pad, buf);
+    GstClockTime start = rr_pad_buffer_running_time(pad, buf);
     if (!GST_CLOCK_TIME_IS_VALID(start))
         return GST_PAD_PROBE_DROP;
     GstClockTime dur = GST_BUFFER_DURATION_IS_VALID(buf) ? GST_BUFFER_DURATION(buf) : 0;

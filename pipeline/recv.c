@@ -1,5 +1,6 @@
 /* pipeline/recv: see recv.h for the design and the diagram. */
 #include "pipeline/recv.h"
+#include "pipeline/pad-time.h"
 #include "pipeline/pipeline-error.h"
 
 #include <gst/app/gstappsink.h>
@@ -438,13 +439,7 @@ static GstPadProbeReturn on_track_output(GstPad *pad, GstPadProbeInfo *info, gpo
             return GST_PAD_PROBE_DROP;
         }
         t->gate_open = TRUE;
-        GstClockTime running = GST_CLOCK_TIME_NONE;
-        g_autoptr(GstEvent) seg_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
-        if (seg_event != NULL && GST_BUFFER_PTS_IS_VALID(buf)) {
-            const GstSegment *segment;
-            gst_event_parse_segment(seg_event, &segment);
-            running = gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
-        }
+        GstClockTime running = rr_pad_buffer_running_time(pad, buf);
         g_mutex_lock(&t->recv->lock);
         t->first_media = running;
         g_mutex_unlock(&t->recv->lock);

@@ -1,5 +1,6 @@
 /* pipeline/track-egress: see track-egress.h. */
 #include "pipeline/track-egress.h"
+#include "pipeline/pad-time.h"
 #include "pipeline/pipeline-error.h"
 
 #include <errno.h>
@@ -65,14 +66,7 @@ static GstPadProbeReturn on_mux_input(GstPad *pad, GstPadProbeInfo *info, gpoint
 {
     RrTrackEgress *egress = data;
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-    if (!GST_BUFFER_PTS_IS_VALID(buf))
-        return GST_PAD_PROBE_OK;
-    g_autoptr(GstEvent) seg_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
-    if (seg_event == NULL)
-        return GST_PAD_PROBE_OK;
-    const GstSegment *segment;
-    gst_event_parse_segment(seg_event, &segment);
-    GstClockTime start = gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+    GstClockTime start = rr_pad_buffer_running_time(pad, buf);
     if (!GST_CLOCK_TIME_IS_VALID(start))
         return GST_PAD_PROBE_OK;
 

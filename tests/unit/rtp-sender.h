@@ -8,13 +8,15 @@
  *        recv_rtcp_sink_0 ← appsrc ← rr_test_sender_push_rtcp()  (RR, NACK, PLI, FIR)
  *
  * on_rtp/on_rtcp run on the sender's streaming threads. Also: RTCP feedback counting and
- * ffprobe/ffmpeg helpers for checking output files by decoding them.
+ * ffprobe/ffmpeg helpers for checking output files by decoding them, and main-loop and
+ * temporary-directory helpers.
  */
 #pragma once
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
+#include <glib/gstdio.h>
 #include <gst/rtp/rtp.h>
 #include <string.h>
 
@@ -325,4 +327,50 @@ static inline gboolean rr_test_decodes_clean(const char *path, char **errors)
     else
         g_free(err_text);
     return ok;
+}
+
+/* Main-loop helpers for the pipeline tests: run @loop for @ms, or until *@flag (a failed
+ * test after @ms); the loop is woken every 20 ms to look at the clock or the flag. */
+static inline gboolean rr_test_tick(gpointer loop)
+{
+    g_main_loop_quit(loop);
+    return G_SOURCE_CONTINUE;
+}
+
+static inline void rr_test_run_for(GMainLoop *loop, guint ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+    guint id = g_timeout_add(20, rr_test_tick, loop);
+    while (g_get_monotonic_time() < end)
+        g_main_loop_run(loop);
+    g_source_remove(id);
+}
+
+static inline void rr_test_run_until(GMainLoop *loop, gboolean *flag, guint ms, const char *what)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+    guint id = g_timeout_add(20, rr_test_tick, loop);
+    while (!*flag) {
+        if (g_get_monotonic_time() > end)
+            g_error("timed out waiting for %s", what);
+        g_main_loop_run(loop);
+    }
+    g_source_remove(id);
+}
+
+/* Removes a flat test directory, unless RR_TEST_KEEP is set (to look at the files). */
+static inline void rr_test_remove_dir(const char *dir)
+{
+    if (g_getenv("RR_TEST_KEEP") != NULL)
+        return;
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d)) != NULL) {
+        char *p = g_build_filename(dir, name, NULL);
+        g_unlink(p);
+        g_free(p);
+    }
+    if (d)
+        g_dir_close(d);
+    g_rmdir(dir);
 }

@@ -92,32 +92,8 @@ static void on_finished(const RrCompositeResult *result, const GError *error, gp
 static const RrCompositeCallbacks callbacks = {
     .rtcp_out = on_rtcp_out, .started = on_started, .finished = on_finished};
 
-static gboolean tick(gpointer data)
-{
-    g_main_loop_quit(data);
-    return G_SOURCE_CONTINUE;
-}
-
-static void run_for(Ctx *ctx, guint ms)
-{
-    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-    guint id = g_timeout_add(20, tick, ctx->loop);
-    while (g_get_monotonic_time() < end)
-        g_main_loop_run(ctx->loop);
-    g_source_remove(id);
-}
-
-static void run_until(Ctx *ctx, gboolean *flag, guint ms, const char *what)
-{
-    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-    guint id = g_timeout_add(20, tick, ctx->loop);
-    while (!*flag) {
-        if (g_get_monotonic_time() > end)
-            g_error("timed out waiting for %s", what);
-        g_main_loop_run(ctx->loop);
-    }
-    g_source_remove(id);
-}
+#define run_for(ctx, ms)               rr_test_run_for((ctx)->loop, (ms))
+#define run_until(ctx, flag, ms, what) rr_test_run_until((ctx)->loop, (flag), (ms), (what))
 
 /* Sets @prop on every element made by @factory inside the sender. */
 static void sender_set(RrTestSender *s, const char *factory, const char *prop, const char *value)
@@ -213,19 +189,6 @@ static char *temp_dir(void)
     char *dir = g_dir_make_tmp("rr-composite-XXXXXX", &error);
     g_assert_no_error(error);
     return dir;
-}
-
-static void remove_dir(const char *dir)
-{
-    if (g_getenv("RR_TEST_KEEP") != NULL) /* keep the files for a look */
-        return;
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d)) != NULL) {
-        g_autofree char *p = g_build_filename(dir, name, NULL);
-        g_unlink(p);
-    }
-    g_rmdir(dir);
 }
 
 static RrCompositeConfig config_for(const char *path, guint w, guint h)
@@ -509,7 +472,7 @@ static void test_grid(void)
         g_assert_cmpfloat(p, >, 10 * off);
     }
     ctx_clear(&ctx);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 /* Two participants in a small grid; B mutes video (name tile), the layout changes to
@@ -583,7 +546,7 @@ static void test_dynamic(void)
     g_assert_cmpfloat(white2, <, 120);
     g_assert_cmpfloat(all4, <, 0.1);
     ctx_clear(&ctx);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 /* Audio only, to Ogg/Opus (with a late sender: the start gate) and to MP4/AAC. */
@@ -624,7 +587,7 @@ static void test_audio_only(void)
         g_assert_cmpfloat(tone_power(pcm, 2000, ns, 500), >, 0.3);
         ctx_clear(&ctx);
     }
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 /* Video only, to Matroska: one H.264 stream; audio tracks are accepted and dropped. */
@@ -655,7 +618,7 @@ static void test_video_only(void)
     g_test_message("moving frames: %.3f", moving);
     g_assert_cmpfloat(moving, >, 0.9);
     ctx_clear(&ctx);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 /* Fragmented MP4 is readable while it is being written (and after a crash): the
@@ -695,7 +658,7 @@ static void test_part_has_audio(void)
     g_assert_cmpuint(ns, >=, 3 * 8000);
     g_assert_cmpfloat(tone_power(pcm, 8000, ns, 600), >, 0.3);
     ctx_clear(&ctx);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 /* Mean relative power of tone @freq over file seconds [from, to) of @pcm (8 kHz), and the
@@ -786,7 +749,7 @@ static void test_audio_changes(void)
     }
 #undef FSEC
     ctx_clear(&ctx);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 /* Stop with a deadline shorter than the drain: finished with a timeout error, the file
@@ -851,7 +814,7 @@ static void test_stop_and_errors(void)
         g_assert_false(ctx.result.complete);
         ctx_clear(&ctx);
     }
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 static void test_bad_config(void)
@@ -910,7 +873,7 @@ static void test_bad_config(void)
     g_assert_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_INVALID_INPUT);
     g_clear_error(&error);
     g_clear_pointer(&comp, rr_composite_free);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 int main(int argc, char **argv)

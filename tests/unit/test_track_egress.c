@@ -89,34 +89,8 @@ static void on_finished(const RrTrackEgressResult *result, const GError *error, 
     g_main_loop_quit(ctx->loop);
 }
 
-static gboolean tick(gpointer data)
-{
-    g_main_loop_quit(data);
-    return G_SOURCE_CONTINUE;
-}
-
-/* Runs the main loop for @ms. */
-static void run_for(Ctx *ctx, guint ms)
-{
-    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-    guint id = g_timeout_add(20, tick, ctx->loop);
-    while (g_get_monotonic_time() < end)
-        g_main_loop_run(ctx->loop);
-    g_source_remove(id);
-}
-
-/* Runs the main loop until *@flag; fails after @ms. */
-static void run_until(Ctx *ctx, gboolean *flag, guint ms, const char *what)
-{
-    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-    guint id = g_timeout_add(20, tick, ctx->loop);
-    while (!*flag) {
-        if (g_get_monotonic_time() > end)
-            g_error("timed out waiting for %s", what);
-        g_main_loop_run(ctx->loop);
-    }
-    g_source_remove(id);
-}
+#define run_for(ctx, ms)               rr_test_run_for((ctx)->loop, (ms))
+#define run_until(ctx, flag, ms, what) rr_test_run_until((ctx)->loop, (flag), (ms), (what))
 
 static const RrTrackEgressCallbacks callbacks = {
     .rtcp_out = on_rtcp_out, .started = on_started, .finished = on_finished};
@@ -176,17 +150,6 @@ static char *temp_dir(void)
     return dir;
 }
 
-static void remove_dir(const char *dir)
-{
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d)) != NULL) {
-        g_autofree char *p = g_build_filename(dir, name, NULL);
-        g_unlink(p);
-    }
-    g_rmdir(dir);
-}
-
 /* The file decodes fully, holds the source codec, lasts as long as we recorded, and has
  * about @rate units per second. */
 static void check_output(Ctx *ctx, const char *path, const char *codec, double rate,
@@ -235,7 +198,7 @@ static void test_codec(const char *codec, const char *ext, const char *ff_codec,
     record(&ctx, codec, 60, 0, 4000, path);
     check_output(&ctx, path, ff_codec, rate, 0.10);
     ctx_clear(&ctx);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 static void test_vp8(void)
@@ -281,7 +244,7 @@ static void test_loss(gconstpointer data)
      * frame up to the next keyframe, so it depends on timing, which tests must not. */
     check_output(&ctx, path, g_str_equal(codec, "VP8") ? "vp8" : "h264", 30, 0.5);
     ctx_clear(&ctx);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 /* ---- bursty arrival: the network holds the first packets, then releases them at once ---- */
@@ -555,7 +518,7 @@ static void test_burst(gconstpointer data)
 
     g_clear_pointer(&ctx.net, network_free);
     ctx_clear(&ctx);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 /* The sender's RTP clock jumps 10 s forward after 1.5 s, then 20 s back after 3 s (a
@@ -623,7 +586,7 @@ static void test_rtp_jump(void)
 
     g_clear_pointer(&ctx.net, network_free);
     ctx_clear(&ctx);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 /* Stopping before any media arrived still finishes (quickly) with a valid result. */
@@ -650,7 +613,7 @@ static void test_no_media(void)
     g_assert_cmpuint(ctx.result.units, ==, 0);
     g_assert_cmpuint(ctx.result.duration, ==, 0);
     ctx_clear(&ctx);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 static void test_bad_config(void)
@@ -699,7 +662,7 @@ static void test_bad_config(void)
     g_assert_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_INVALID_INPUT);
     g_clear_error(&error);
     g_clear_pointer(&egress, rr_track_egress_free);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 /* ---- kill -9: a child records H.264 into fragmented MP4 and is killed mid-way ---- */
@@ -756,7 +719,7 @@ static void test_kill(void)
                    probe.codec, probe.frames);
     g_assert_cmpstr(probe.codec, ==, "h264");
     g_assert_cmpint(probe.frames, >=, 60); /* ≥ 2 s at 30 fps */
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 /* ---- CPU: replay 4 s of captured H.264 RTP into an egress, nothing else running ---- */
@@ -855,7 +818,7 @@ static void test_cpu(void)
     g_assert_no_error(ctx.error);
     g_assert_true(ctx.result.complete);
     ctx_clear(&ctx);
-    remove_dir(dir);
+    rr_test_remove_dir(dir);
 }
 
 int main(int argc, char **argv)
