@@ -175,24 +175,23 @@ static GstPadProbeReturn on_gate(GstPad *pad, GstPadProbeInfo *info, gpointer da
         return GST_PAD_PROBE_DROP;
 
     if (start < gate) {
-        /* Clip the head so that the stream begins exactly at the gate. */
+        /* Clip the head so that the stream begins exactly at the gate. Audio is cut in
+         * whole samples, rounded up: the first kept sample must not precede the gate (a
+         * timestamp a fraction of a sample below 0 would wrap around, and mp4mux would
+         * hold all the audio back until EOS — no audio in the fragments). */
         GstClockTime cut = gate - start;
         buf = gst_buffer_make_writable(buf);
         if (!g->video) {
-            /* Whole samples, rounded up: the first kept sample must not precede the gate
-             * (a timestamp a fraction of a sample below 0 would wrap around, and mp4mux
-             * would hold all the audio back until EOS — no audio in the fragments). */
-            gsize samples = gst_buffer_get_size(buf) / AUDIO_BPF;
-            gsize trim =
-                MIN((gsize)gst_util_uint64_scale_ceil(cut, c->audio_rate, GST_SECOND), samples);
-            buf = gst_audio_buffer_truncate(buf, AUDIO_BPF, trim, (gint)(samples - trim));
-            cut = MIN(gst_util_uint64_scale_ceil(trim, GST_SECOND, c->audio_rate), dur);
-            cut = MAX(cut, gate - start);
+            buf = rr_audio_buffer_clip_head(buf, cut, c->audio_rate, AUDIO_BPF, &cut);
+            GST_PAD_PROBE_INFO_DATA(info) = buf;
+            if (buf == NULL)
+                return GST_PAD_PROBE_HANDLED; /* the gate falls inside its last sample */
+        } else {
+            GST_BUFFER_PTS(buf) += cut;
+            if (GST_BUFFER_DTS_IS_VALID(buf))
+                GST_BUFFER_DTS(buf) += cut;
+            GST_BUFFER_DURATION(buf) = dur - cut;
         }
-        GST_BUFFER_PTS(buf) += cut;
-        if (GST_BUFFER_DTS_IS_VALID(buf))
-            GST_BUFFER_DTS(buf) += cut;
-        GST_BUFFER_DURATION(buf) = dur - cut;
         GST_PAD_PROBE_INFO_DATA(info) = buf;
         start += cut;
     }

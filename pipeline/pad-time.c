@@ -1,6 +1,8 @@
 /* pipeline/pad-time: see pad-time.h. */
 #include "pipeline/pad-time.h"
 
+#include <gst/audio/audio.h>
+
 GstClockTime rr_pad_buffer_running_time(GstPad *pad, GstBuffer *buf)
 {
     if (!GST_BUFFER_PTS_IS_VALID(buf))
@@ -11,4 +13,32 @@ GstClockTime rr_pad_buffer_running_time(GstPad *pad, GstBuffer *buf)
     const GstSegment *segment;
     gst_event_parse_segment(seg_event, &segment);
     return gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+}
+
+GstBuffer *rr_audio_buffer_clip_head(GstBuffer *buf, GstClockTime cut, gint rate, gint bpf,
+                                     GstClockTime *removed)
+{
+    g_return_val_if_fail(rate > 0 && bpf > 0, buf);
+    gsize samples = gst_buffer_get_size(buf) / (gsize)bpf;
+    guint64 trim = gst_util_uint64_scale_ceil(cut, (guint64)rate, GST_SECOND);
+    if (trim >= samples) {
+        /* The cut falls inside (or after) the last sample: nothing is kept. */
+        gst_buffer_unref(buf);
+        return NULL;
+    }
+    GstClockTime dur = GST_BUFFER_DURATION_IS_VALID(buf)
+                           ? GST_BUFFER_DURATION(buf)
+                           : gst_util_uint64_scale_int(samples, GST_SECOND, rate);
+    /* The truncated buffer is a region copy, which has no timestamps (they are only copied
+     * from offset 0): set them from the original's. */
+    GstClockTime pts = GST_BUFFER_PTS(buf), dts = GST_BUFFER_DTS(buf);
+    buf = gst_audio_buffer_truncate(buf, bpf, (gsize)trim, (gint)(samples - trim));
+    GstClockTime moved = MIN(gst_util_uint64_scale_ceil(trim, GST_SECOND, (guint64)rate), dur);
+    moved = MAX(moved, cut);
+    GST_BUFFER_PTS(buf) = GST_CLOCK_TIME_IS_VALID(pts) ? pts + moved : GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DTS(buf) = GST_CLOCK_TIME_IS_VALID(dts) ? dts + moved : GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DURATION(buf) = dur > moved ? dur - moved : 0;
+    if (removed)
+        *removed = moved;
+    return buf;
 }
