@@ -4,7 +4,6 @@
 #include "pipeline/pipeline-error.h"
 
 #include <gst/app/gstappsink.h>
-#include <gst/app/gstappsrc.h>
 #include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
 #include <stdio.h>
@@ -20,8 +19,10 @@ GST_DEBUG_CATEGORY_STATIC(rr_recv_debug);
 #define RTX_MAX_RETRIES 10
 /* Shortest regular RTCP interval of a receive session (see rr_recv_add_track). */
 #define RTCP_MIN_INTERVAL (100 * GST_MSECOND)
-/* appsrc queue bound: about 3 s of 1.5 Mbit/s video; beyond it new packets are dropped. */
-#define APPSRC_MAX_BYTES (1024 * 1024)
+/* Video packets are pushed a frame at a time (see push_rtp): at most this many... */
+#define BATCH_MAX_PACKETS 128
+/* ...held at most this long (checked when the next packet comes). */
+#define BATCH_MAX_WAIT (100 * GST_MSECOND)
 /* rtp_timeline: how far RTP time and jitterbuffer time may disagree over one packet step
  * before the RTP timeline counts as broken (the jitterbuffer resyncs at the same size). */
 #define TIMELINE_MAX_JUMP GST_SECOND
@@ -63,8 +64,15 @@ typedef struct {
     guint index;
     const RrCodec *codec;
     RrRecvTrackConfig config; /* encoding_name points into codec */
-    GstElement *rtp_src;
-    GstElement *rtcp_src;
+    /* Input: src pads of no element, linked to rtpbin's recv_rtp/rtcp_sink_N and pushed
+     * on the caller's thread (see push_packet), under push_lock. */
+    GstPad *rtp_pad;
+    GstPad *rtcp_pad;
+    GMutex push_lock;
+    /* Video packets of the frame being received, pushed together (see push_rtp). */
+    GstBufferList *batch;
+    guint32 batch_ts;
+    GstClockTime batch_arrival;
     GstElement *rtcp_sink;
     GstElement *depay;
     GstElement *last; /* parser, or depay when there is none */
@@ -108,6 +116,15 @@ static void track_free(gpointer data)
 {
     RrRecvTrack *t = data;
     g_clear_pointer(&t->jitterbuffers, g_hash_table_unref);
+    GstPad *inputs[] = {t->rtp_pad, t->rtcp_pad};
+    for (gsize i = 0; i < G_N_ELEMENTS(inputs); i++) {
+        if (inputs[i] == NULL)
+            continue;
+        gst_pad_set_active(inputs[i], FALSE);
+        gst_object_unref(inputs[i]);
+    }
+    g_clear_pointer(&t->batch, gst_buffer_list_unref);
+    g_mutex_clear(&t->push_lock);
     g_clear_object(&t->rtx_receive);
     g_mutex_clear(&t->timeline.lock);
     g_free(t->sync_group);
@@ -674,6 +691,49 @@ static GstElement *make_element(const char *factory, const char *name, GError **
     return gst_object_ref_sink(e); /* callers hold a full ref, the bin takes its own */
 }
 
+/* Input pads answer latency queries as a live source with no latency of its own (as
+ * appsrc is-live did): without an answer, every latency query through the jitterbuffers
+ * would fail. */
+static gboolean on_input_query(GstPad *pad, GstObject *parent, GstQuery *query)
+{
+    if (GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
+        gst_query_set_latency(query, TRUE, 0, GST_CLOCK_TIME_NONE);
+        return TRUE;
+    }
+    return gst_pad_query_default(pad, parent, query);
+}
+
+/* An input pad: a src pad of no element, active for the track's whole life (a pad of no
+ * element is not activated by state changes: while rtpbin is not running, pushes just
+ * return FLUSHING), with its stream-start, caps and segment stored as sticky events that
+ * go to rtpbin before the first packet does. */
+static GstPad *input_pad_new(const char *kind, guint index, GstCaps *caps)
+{
+    g_autofree char *name = g_strdup_printf("%s_in_%u", kind, index);
+    GstPad *pad = gst_object_ref_sink(gst_pad_new(name, GST_PAD_SRC));
+    gst_pad_set_query_function(pad, on_input_query);
+    gst_pad_use_fixed_caps(pad);
+    gst_pad_set_active(pad, TRUE);
+    g_autofree char *stream_id = g_strdup_printf("rr-recv/%s/%u", kind, index);
+    gst_pad_push_event(pad, gst_event_new_stream_start(stream_id));
+    gst_pad_push_event(pad, gst_event_new_caps(caps));
+    GstSegment segment;
+    gst_segment_init(&segment, GST_FORMAT_TIME);
+    gst_pad_push_event(pad, gst_event_new_segment(&segment));
+    return pad;
+}
+
+static gboolean link_input(GstPad *pad, GstElement *rtpbin, const char *sink_pad, GError **error)
+{
+    g_autoptr(GstPad) sink = gst_element_request_pad_simple(rtpbin, sink_pad);
+    if (sink == NULL || gst_pad_link(pad, sink) != GST_PAD_LINK_OK) {
+        g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_FAILED, "cannot link %s to %s:%s",
+                    GST_PAD_NAME(pad), GST_ELEMENT_NAME(rtpbin), sink_pad);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean link_request(GstElement *src, const char *src_pad, GstElement *sink,
                              const char *sink_pad, GError **error)
 {
@@ -694,15 +754,10 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
         return -1;
     guint index = rr_recv_get_n_tracks(recv);
 
-    g_autofree char *rtp_src_name = g_strdup_printf("rtp_src_%u", index);
-    g_autofree char *rtcp_src_name = g_strdup_printf("rtcp_src_%u", index);
     g_autofree char *rtcp_sink_name = g_strdup_printf("rtcp_sink_%u", index);
     g_autofree char *depay_name = g_strdup_printf("depay_%u", index);
     g_autofree char *parse_name = g_strdup_printf("parse_%u", index);
-    g_autoptr(GstElement) rtp_src = make_element("appsrc", rtp_src_name, error);
-    g_autoptr(GstElement) rtcp_src = rtp_src ? make_element("appsrc", rtcp_src_name, error) : NULL;
-    g_autoptr(GstElement) rtcp_sink =
-        rtcp_src ? make_element("appsink", rtcp_sink_name, error) : NULL;
+    g_autoptr(GstElement) rtcp_sink = make_element("appsink", rtcp_sink_name, error);
     g_autoptr(GstElement) depay =
         rtcp_sink ? make_element(codec->depayloader, depay_name, error) : NULL;
     g_autoptr(GstElement) parser = NULL;
@@ -723,18 +778,15 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
         t->config.clock_rate = codec->clock_rate;
     t->first_media = GST_CLOCK_TIME_NONE;
     g_mutex_init(&t->timeline.lock);
+    g_mutex_init(&t->push_lock);
     t->timeline.first_pts = GST_CLOCK_TIME_NONE;
     t->jitterbuffers = g_hash_table_new_full(NULL, NULL, NULL, gst_object_unref);
     t->last_request_us = g_get_monotonic_time();
 
     g_autoptr(GstCaps) rtp_caps = track_rtp_caps(t, t->config.payload_type);
     g_autoptr(GstCaps) rtcp_caps = gst_caps_new_empty_simple("application/x-rtcp");
-    g_object_set(rtp_src, "caps", rtp_caps, "format", GST_FORMAT_TIME, "is-live", TRUE,
-                 "do-timestamp", TRUE, "max-bytes", (guint64)APPSRC_MAX_BYTES, "leaky-type",
-                 GST_APP_LEAKY_TYPE_UPSTREAM, NULL);
-    g_object_set(rtcp_src, "caps", rtcp_caps, "format", GST_FORMAT_TIME, "is-live", TRUE,
-                 "do-timestamp", TRUE, "max-bytes", (guint64)(64 * 1024), "leaky-type",
-                 GST_APP_LEAKY_TYPE_UPSTREAM, NULL);
+    t->rtp_pad = input_pad_new("rtp", index, rtp_caps);
+    t->rtcp_pad = input_pad_new("rtcp", index, rtcp_caps);
     g_object_set(rtcp_sink, "sync", FALSE, "async", FALSE, "max-buffers", 1000, NULL);
     GstAppSinkCallbacks sink_cb = {.new_sample = on_rtcp_sample};
     gst_app_sink_set_callbacks(GST_APP_SINK(rtcp_sink), &sink_cb, t, NULL);
@@ -743,8 +795,6 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
     if (codec->id == RR_CODEC_H264)
         g_object_set(parser, "config-interval", -1, NULL);
 
-    t->rtp_src = rtp_src;
-    t->rtcp_src = rtcp_src;
     t->rtcp_sink = rtcp_sink;
     t->depay = depay;
     t->last = parser ? parser : depay;
@@ -754,15 +804,15 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
     g_mutex_unlock(&recv->lock);
 
     GstBin *bin = GST_BIN(recv->bin);
-    gst_bin_add_many(bin, rtp_src, rtcp_src, rtcp_sink, depay, NULL);
+    gst_bin_add_many(bin, rtcp_sink, depay, NULL);
     if (parser != NULL)
         gst_bin_add(bin, parser);
 
     g_autofree char *rtp_sink_pad = g_strdup_printf("recv_rtp_sink_%u", index);
     g_autofree char *rtcp_sink_pad = g_strdup_printf("recv_rtcp_sink_%u", index);
     g_autofree char *rtcp_src_pad = g_strdup_printf("send_rtcp_src_%u", index);
-    if (!link_request(t->rtp_src, "src", recv->rtpbin, rtp_sink_pad, error) ||
-        !link_request(t->rtcp_src, "src", recv->rtpbin, rtcp_sink_pad, error) ||
+    if (!link_input(t->rtp_pad, recv->rtpbin, rtp_sink_pad, error) ||
+        !link_input(t->rtcp_pad, recv->rtpbin, rtcp_sink_pad, error) ||
         !link_request(recv->rtpbin, rtcp_src_pad, t->rtcp_sink, "sink", error) ||
         (t->last != t->depay && !link_request(t->depay, "src", t->last, "sink", error))) {
         /* The elements stay in the bin, unlinked; the track is unusable but harmless. */
@@ -793,7 +843,7 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
         gst_pad_set_active(t->ghost, TRUE);
     gst_element_add_pad(recv->bin, t->ghost);
 
-    GstElement *elements[] = {t->rtcp_sink, t->last, t->depay, t->rtcp_src, t->rtp_src};
+    GstElement *elements[] = {t->rtcp_sink, t->last, t->depay};
     for (gsize i = 0; i < G_N_ELEMENTS(elements); i++)
         gst_element_sync_state_with_parent(elements[i]);
     GST_INFO_OBJECT(recv->bin, "track %u: %s pt %u rtx pt %u clock %u", index, codec->encoding_name,
@@ -859,6 +909,47 @@ static gboolean lipsync_ready(RrRecv *recv, RrRecvTrack *t)
     return first != 0 && g_get_monotonic_time() - first >= LIPSYNC_SETTLE_US;
 }
 
+/* Pushes the held frame. Under push_lock. */
+static GstFlowReturn batch_flush(RrRecvTrack *t)
+{
+    if (t->batch == NULL)
+        return GST_FLOW_OK;
+    GstBufferList *list = g_steal_pointer(&t->batch);
+    return gst_pad_push_list(t->rtp_pad, list);
+}
+
+/* One RTP packet into rtpbin (takes @buf), under push_lock. Video packets are held until
+ * their frame is complete (the marker bit, or the next frame's first packet when the
+ * marker packet is lost) and then pushed back to back: the jitterbuffer's thread wakes
+ * once per frame instead of once per packet, which is most of what a track egress
+ * costs (a 1.5 Mbit/s 720p stream is ~5 packets a frame). Audio (a packet is a frame),
+ * RTX and anything unexpected go at once, after the held frame. */
+static GstFlowReturn push_rtp(RrRecvTrack *t, GstBuffer *buf, const guint8 *data,
+                              GstClockTime arrival)
+{
+    gboolean video = t->codec->kind == RR_MEDIA_VIDEO && (data[1] & 0x7f) == t->config.payload_type;
+    guint32 ts = GST_READ_UINT32_BE(data + 4);
+    GstFlowReturn ret = GST_FLOW_OK;
+    if (t->batch != NULL &&
+        (!video || ts != t->batch_ts || arrival >= t->batch_arrival + BATCH_MAX_WAIT))
+        ret = batch_flush(t);
+    if (!video) {
+        GstFlowReturn r = gst_pad_push(t->rtp_pad, buf);
+        return ret == GST_FLOW_OK ? r : ret;
+    }
+    if (t->batch == NULL) {
+        t->batch = gst_buffer_list_new();
+        t->batch_ts = ts;
+        t->batch_arrival = arrival;
+    }
+    gst_buffer_list_add(t->batch, buf);
+    if ((data[1] & 0x80) || gst_buffer_list_length(t->batch) >= BATCH_MAX_PACKETS) {
+        GstFlowReturn r = batch_flush(t);
+        return ret == GST_FLOW_OK ? r : ret;
+    }
+    return ret;
+}
+
 static gboolean push_packet(RrRecv *recv, guint track, gboolean rtcp, const guint8 *data, gsize len,
                             GError **error)
 {
@@ -875,24 +966,33 @@ static gboolean push_packet(RrRecv *recv, guint track, gboolean rtcp, const guin
     }
     if (!rtcp && t->config.rtp_timeline && (data[1] & 0x7f) == t->config.payload_type)
         timeline_received(&t->timeline, GST_READ_UINT32_BE(data + 8), GST_READ_UINT32_BE(data + 4));
-    GstElement *src = rtcp ? t->rtcp_src : t->rtp_src;
-    g_autoptr(GBytes) grouped =
-        rtcp && lipsync_ready(recv, t) ? rtcp_with_cname(data, len, t->sync_group) : NULL;
-    GstBuffer *buf =
-        grouped ? gst_buffer_new_wrapped_bytes(grouped) : gst_buffer_new_memdup(data, len);
-    /* Stamp the arrival time now (the jitterbuffer works from it); appsrc's
-     * do-timestamp covers pushes made before the pipeline has a clock. */
-    GstClock *clock = gst_element_get_clock(src);
+    /* Stamp the arrival time (the jitterbuffer works from it) on rtpbin's clock. Before
+     * the pipeline runs there is none, and nothing could take the packet anyway. */
+    GstClock *clock = gst_element_get_clock(recv->rtpbin);
+    GstClockTime arrival = GST_CLOCK_TIME_NONE;
     if (clock != NULL) {
         GstClockTime now = gst_clock_get_time(clock);
-        GstClockTime base = gst_element_get_base_time(src);
+        GstClockTime base = gst_element_get_base_time(recv->rtpbin);
         if (now >= base)
-            GST_BUFFER_DTS(buf) = GST_BUFFER_PTS(buf) = now - base;
+            arrival = now - base;
         gst_object_unref(clock);
     }
-    GST_LOG_OBJECT(src, "%s packet, %zu bytes, arrival %" GST_TIME_FORMAT, rtcp ? "RTCP" : "RTP",
-                   len, GST_TIME_ARGS(GST_BUFFER_DTS(buf)));
-    GstFlowReturn ret = gst_app_src_push_buffer(GST_APP_SRC(src), buf);
+    GstFlowReturn ret = GST_FLOW_FLUSHING;
+    if (GST_CLOCK_TIME_IS_VALID(arrival)) {
+        g_autoptr(GBytes) grouped =
+            rtcp && lipsync_ready(recv, t) ? rtcp_with_cname(data, len, t->sync_group) : NULL;
+        GstBuffer *buf =
+            grouped ? gst_buffer_new_wrapped_bytes(grouped) : gst_buffer_new_memdup(data, len);
+        GST_BUFFER_DTS(buf) = GST_BUFFER_PTS(buf) = arrival;
+        GST_LOG("track %u: %s packet, %zu bytes, arrival %" GST_TIME_FORMAT, track,
+                rtcp ? "RTCP" : "RTP", len, GST_TIME_ARGS(arrival));
+        /* Straight into rtpbin on this thread: rtpsession and the jitterbuffer's input
+         * run here, and the jitterbuffer's own thread takes it from there (one thread
+         * hop, not three as through an appsrc and a queue). */
+        g_mutex_lock(&t->push_lock);
+        ret = rtcp ? gst_pad_push(t->rtcp_pad, buf) : push_rtp(t, buf, data, arrival);
+        g_mutex_unlock(&t->push_lock);
+    }
     g_mutex_lock(&recv->lock);
     if (rtcp)
         t->rtcp_in++;
@@ -918,14 +1018,23 @@ gboolean rr_recv_push_rtcp(RrRecv *recv, guint track, const guint8 *data, gsize 
     return push_packet(recv, track, TRUE, data, len, error);
 }
 
+/* End of stream on both inputs of @t: later pushes fail with "has ended". */
+static void track_end(RrRecvTrack *t)
+{
+    g_mutex_lock(&t->push_lock);
+    batch_flush(t);
+    gst_pad_push_event(t->rtcp_pad, gst_event_new_eos());
+    gst_pad_push_event(t->rtp_pad, gst_event_new_eos());
+    g_mutex_unlock(&t->push_lock);
+}
+
 void rr_recv_end(RrRecv *recv)
 {
     /* Tracks are never removed, so walking up to the current count needs no lock. */
     guint n = rr_recv_get_n_tracks(recv);
     for (guint i = 0; i < n; i++) {
         RrRecvTrack *t = track_get(recv, i);
-        gst_app_src_end_of_stream(GST_APP_SRC(t->rtcp_src));
-        gst_app_src_end_of_stream(GST_APP_SRC(t->rtp_src));
+        track_end(t);
     }
 }
 
@@ -934,8 +1043,7 @@ void rr_recv_end_track(RrRecv *recv, guint track)
     RrRecvTrack *t = track_get(recv, track);
     if (t == NULL)
         return;
-    gst_app_src_end_of_stream(GST_APP_SRC(t->rtcp_src));
-    gst_app_src_end_of_stream(GST_APP_SRC(t->rtp_src));
+    track_end(t);
 }
 
 static guint64 stats_u64(const GstStructure *s, const char *field)

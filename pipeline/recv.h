@@ -17,9 +17,9 @@
  * stamp them) and the receiver clock is not assumed NTP-synced (ntp-sync=FALSE).
  *
  *        ┌──────────────────────────────── recv (GstBin) ─────────────────────────────┐
- *  push  │ appsrc rtp_src_N ──► recv_rtp_sink_N ┐                                     │
+ *  push  │ pad rtp_in_N ──────► recv_rtp_sink_N ┐                                     │
  *  ────► │                                      │ rtpbin (AVPF, NACK + RTX, do-lost)  │
- *  push  │ appsrc rtcp_src_N ─► recv_rtcp_sink_N│  session N ─► rtprtxreceive (aux)   │
+ *  push  │ pad rtcp_in_N ─────► recv_rtcp_sink_N│  session N ─► rtprtxreceive (aux)   │
  *  ────► │                                      │  ─► ssrcdemux ─► jitterbuffer ─►    │
  *        │                                      │     ptdemux                         │
  *        │   appsink rtcp_sink_N ◄─ send_rtcp_src_N     recv_rtp_src_N_SSRC_PT ─┐     │
@@ -58,6 +58,11 @@
  *   events are moved onto the same timeline.
  *
  * THREADS
+ *
+ * Pushed packets enter rtpbin on the pushing thread (rtpsession and the jitterbuffer's
+ * input run there, no queue in between); what leaves a jitterbuffer, down to the
+ * caller's elements, runs on that jitterbuffer's own thread. Before the pipeline runs
+ * (no clock), pushed packets are dropped; after rr_recv_end*, pushes fail.
  *
  * Create, add tracks, request keyframes and free from the caller's thread (the one that
  * runs @context). rr_recv_push_rtp/_rtcp may be called from any thread. Callbacks are

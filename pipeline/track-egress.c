@@ -275,8 +275,7 @@ static gboolean build(RrTrackEgress *egress, const RrTrackEgressConfig *config, 
         return FALSE;
 
     GstElement *capsfilter = add_element(egress, "capsfilter", "format", error);
-    GstElement *queue = capsfilter ? add_element(egress, "queue", "mux_queue", error) : NULL;
-    GstElement *mux = queue ? add_element(egress, egress->codec->muxer, "mux", error) : NULL;
+    GstElement *mux = capsfilter ? add_element(egress, egress->codec->muxer, "mux", error) : NULL;
     GstElement *sink = mux ? add_element(egress, "filesink", "file", error) : NULL;
     if (sink == NULL)
         return FALSE;
@@ -286,8 +285,6 @@ static gboolean build(RrTrackEgress *egress, const RrTrackEgressConfig *config, 
         g_autoptr(GstCaps) caps = gst_caps_from_string(egress->codec->parsed_caps);
         g_object_set(capsfilter, "caps", caps, NULL);
     }
-    g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
-                 (guint64)(3 * GST_SECOND), NULL);
     if (egress->codec->id == RR_CODEC_H264)
         g_object_set(mux, "fragment-duration",
                      config->fragment_ms ? config->fragment_ms : DEFAULT_FRAGMENT_MS, NULL);
@@ -300,7 +297,7 @@ static gboolean build(RrTrackEgress *egress, const RrTrackEgressConfig *config, 
 
     g_autoptr(GstPad) src = gst_element_get_static_pad(capsfilter, "sink");
     if (gst_pad_link(rr_recv_get_track_pad(egress->recv, 0), src) != GST_PAD_LINK_OK ||
-        !gst_element_link_many(capsfilter, queue, mux, sink, NULL)) {
+        !gst_element_link_many(capsfilter, mux, sink, NULL)) {
         g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_FAILED, "cannot link the %s branch",
                     egress->codec->muxer);
         return FALSE;

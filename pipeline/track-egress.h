@@ -1,12 +1,17 @@
 /* pipeline/track-egress: one received track written to one file, without transcoding.
  *
  *   ┌─────────────────────────── pipeline "track-egress" ─────────────────────────────┐
- *   │ RrRecv bin ─src_0─► capsfilter ─► queue ─► muxer ─► filesink (PATH.part)          │
- *   │  (rtpbin, depay,     (format the    │      Opus → oggmux                          │
- *   │   parser, gate)       muxer takes)  │      VP8/VP9 → webmmux                       │
- *   │                                     │      H.264 → mp4mux, fragmented            │
- *   └─────────────────────────────────────┼───────────────────────────────────────────┘
- *                                         └ timestamps shifted so the file starts at 0
+ *   │ RrRecv bin ─src_0─► capsfilter ─► muxer ─► filesink (PATH.part)                  │
+ *   │  (rtpbin, depay,     (format the   │  Opus → oggmux                               │
+ *   │   parser, gate)       muxer takes) │  VP8/VP9 → webmmux                            │
+ *   │                                    │  H.264 → mp4mux, fragmented                  │
+ *   └────────────────────────────────────┼─────────────────────────────────────────────┘
+ *                                        └ timestamps shifted so the file starts at 0
+ *
+ * Packets are pushed into rtpbin on the caller's thread; everything after the
+ * jitterbuffer (depayloading, parsing, muxing, writing) runs on the jitterbuffer's
+ * thread: one thread and one thread hop per packet, which is what lets one process hold
+ * dozens of egresses.
  *
  * The file begins with the track's first decodable unit (the receive gate drops what
  * comes before the first keyframe) at 0, and its timestamps are the sender's RTP

@@ -330,6 +330,24 @@ static void rr_an_record_message(RrAn *an, GstMessage *m, gboolean is_error)
         an->n_warnings++;
 }
 
+/* Seconds a file may take to preroll (see rr_an_decode). */
+#define RR_AN_PREROLL_TIMEOUT_S 10
+
+static void rr_an_add_error(RrAn *an, const char *message)
+{
+    json_builder_begin_object(an->errors_b);
+    json_builder_set_member_name(an->errors_b, "source");
+    json_builder_add_string_value(an->errors_b, "rr-analyze");
+    json_builder_set_member_name(an->errors_b, "message");
+    json_builder_add_string_value(an->errors_b, message);
+    json_builder_set_member_name(an->errors_b, "position_ms");
+    json_builder_add_int_value(an->errors_b, rr_an_position_ms(an));
+    json_builder_end_object(an->errors_b);
+    an->n_errors++;
+    if (!an->first_error)
+        an->first_error = g_strdup(message);
+}
+
 /* Decodes the whole file. FALSE only when the pipeline could not be built. */
 static gboolean rr_an_decode(RrAn *an, const char *uri, GError **error)
 {
@@ -343,26 +361,33 @@ static gboolean rr_an_decode(RrAn *an, const char *uri, GError **error)
     g_signal_connect(dec, "pad-added", G_CALLBACK(rr_an_on_pad_added), an);
     gst_bin_add(GST_BIN(an->pipeline), dec);
     g_autoptr(GstBus) bus = gst_element_get_bus(an->pipeline);
-    gst_element_set_state(an->pipeline, GST_STATE_PLAYING);
-    gint64 deadline = g_get_monotonic_time() + (gint64)an->timeout_s * G_USEC_PER_SEC;
-    gboolean done = FALSE;
+    gboolean done =
+        gst_element_set_state(an->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE;
+    if (done)
+        rr_an_add_error(an, "the decoding pipeline did not start");
+    gint64 start = g_get_monotonic_time();
+    gint64 deadline = start + (gint64)an->timeout_s * G_USEC_PER_SEC;
+    /* decodebin can miss posting its error for a file it cannot play (an MP4 cut before
+     * its moov, now and then): every thread waits and no message ever comes. A file that
+     * has not prerolled within this time will not. */
+    gint64 preroll_deadline = start + MIN(an->timeout_s, RR_AN_PREROLL_TIMEOUT_S) * G_USEC_PER_SEC;
+    gboolean prerolled = FALSE;
     while (!done) {
-        gint64 left = deadline - g_get_monotonic_time();
-        if (left <= 0) {
-            json_builder_begin_object(an->errors_b);
-            json_builder_set_member_name(an->errors_b, "source");
-            json_builder_add_string_value(an->errors_b, "rr-analyze");
-            json_builder_set_member_name(an->errors_b, "message");
-            json_builder_add_string_value(an->errors_b, "timed out decoding");
-            json_builder_set_member_name(an->errors_b, "position_ms");
-            json_builder_add_int_value(an->errors_b, rr_an_position_ms(an));
-            json_builder_end_object(an->errors_b);
-            an->n_errors++;
+        gint64 now = g_get_monotonic_time();
+        if (!prerolled && now >= preroll_deadline) {
+            rr_an_add_error(an, "the file did not preroll (nothing decodable)");
             break;
         }
-        g_autoptr(GstMessage) m =
-            gst_bus_timed_pop_filtered(bus, (GstClockTime)left * GST_USECOND,
-                                       GST_MESSAGE_ERROR | GST_MESSAGE_WARNING | GST_MESSAGE_EOS);
+        gint64 left = (prerolled ? deadline : MIN(deadline, preroll_deadline)) - now;
+        if (left <= 0 && prerolled) {
+            rr_an_add_error(an, "timed out decoding");
+            break;
+        }
+        if (left <= 0)
+            continue; /* the preroll deadline, checked above */
+        g_autoptr(GstMessage) m = gst_bus_timed_pop_filtered(
+            bus, (GstClockTime)left * GST_USECOND,
+            GST_MESSAGE_ERROR | GST_MESSAGE_WARNING | GST_MESSAGE_EOS | GST_MESSAGE_ASYNC_DONE);
         if (!m)
             continue;
         switch (GST_MESSAGE_TYPE(m)) {
@@ -375,6 +400,9 @@ static gboolean rr_an_decode(RrAn *an, const char *uri, GError **error)
             break;
         case GST_MESSAGE_EOS:
             done = TRUE;
+            break;
+        case GST_MESSAGE_ASYNC_DONE:
+            prerolled = TRUE;
             break;
         default:
             break;

@@ -103,5 +103,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/pipeline/pad-time/clip-head", test_clip_head);
     g_test_add_func("/pipeline/pad-time/running-time", test_running_time);
-    return g_test_run();
+    int ret = g_test_run();
+    gst_deinit();
+    return ret;
 }
