@@ -10,7 +10,7 @@
 #     avdec_h264 max-threads=2, opusdec plc) → clocksync (real time) → compositor 2x2
 #     1280x720@30 → x264enc as pipeline/composite.c sets it (bitrate 3000, key-int-max
 #     120, speed-preset veryfast, tune zerolatency, main profile) → h264parse, and
-#     audiomixer 48 kHz → voaacenc 128 kbps 44.1 kHz → mp4mux (1 s fragments). The test
+#     audiomixer 48 kHz → voaacenc 128 kbps 44.1 kHz → mp4mux (500 ms fragments). The test
 #     room keeps running so both face the same background load.
 # Prints CPU seconds per media second and peak RSS of both, and the ratios (targets:
 # CPU ≤ 1.15×, RSS ≤ 1.25× of the plain pipeline). Env: BENCH_SECONDS (default 30),
@@ -66,7 +66,7 @@ done
 desc="compositor name=comp background=black ${pads[*]} \
  ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1,pixel-aspect-ratio=1/1 \
  ! queue ! x264enc bitrate=3000 key-int-max=120 speed-preset=veryfast tune=zerolatency \
- ! video/x-h264,profile=main ! h264parse ! mp4mux name=mux fragment-duration=1000 \
+ ! video/x-h264,profile=main ! h264parse ! mp4mux name=mux fragment-duration=500 \
  ! filesink location=$work/plain.mp4 \
  audiomixer name=mix ! audio/x-raw,format=S16LE,layout=interleaved,channels=2,rate=48000 \
  ! queue ! audioconvert ! audioresample ! audio/x-raw,rate=44100,channels=2 \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Time to first media: from launching `roomrec record` (room composite, grid, 720p) against
 # the test room on loopback (tests/testroom/scenarios/four.json, already running) to
-#  - bytes: the output's .part file first has data (polled every 5 ms);
+#  - bytes: the output's .part file first has data (polled every 5 ms): the MP4 header;
+#  - media: the file first holds a complete fragment (moof + mdat: encoded media);
 #  - started: the file's start as the EgressInfo reports it (fileResults[0].startedAt,
 #    the moment the first decodable media opened the start gate).
 # Several runs (BENCH_RUNS, default 5), each recording 3 s; prints min/median/max.
@@ -14,7 +15,27 @@ start_room four "$scenarios/four.json"
 sleep 2 # the participants' media is flowing before the first run
 # shellcheck disable=SC2046
 python3 - "$runs" "$work" "$roomrec" $(rec_args four) <<'EOF'
-import json, os, statistics, subprocess, sys, time
+import json, os, statistics, struct, subprocess, sys, time
+
+def has_fragment(path):
+    """Whether the (fragmented) MP4 at path holds a complete moof followed by its mdat."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    off, moof = 0, False
+    while off + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[off:off + 8])
+        if size < 8 or off + size > len(data):
+            return False
+        if kind == b"moof":
+            moof = True
+        elif kind == b"mdat" and moof:
+            return True
+        off += size
+    return False
+
 runs, work, roomrec, args = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
 rows = []
 for i in range(runs):
@@ -24,13 +45,15 @@ for i in range(runs):
         p = subprocess.Popen([roomrec, "record", *args, "--layout", "grid", "--preset",
                               "H264_720P_30", "--output", out, "--duration", "3", "--json"],
                              stdout=js, stderr=log)
-        t_bytes = None
+        t_bytes = t_media = None
         while p.poll() is None:
             try:
                 if t_bytes is None and os.path.getsize(out + ".part") > 0:
                     t_bytes = time.monotonic() - t0
             except OSError:
                 pass
+            if t_bytes is not None and t_media is None and has_fragment(out + ".part"):
+                t_media = time.monotonic() - t0
             time.sleep(0.005)
     try:
         info = json.load(open(f"{work}/first-{i}.json"))
@@ -39,9 +62,10 @@ for i in range(runs):
         started = None
     if p.returncode != 0 or t_bytes is None:
         print(f"run {i}: roomrec record exited {p.returncode}, bytes {t_bytes}", file=sys.stderr)
-    rows.append((t_bytes, started))
-    print(f"run {i}: first bytes {t_bytes and t_bytes * 1000:.0f} ms, started {started and started * 1000:.0f} ms"
-          if t_bytes and started else f"run {i}: incomplete ({t_bytes}, {started})")
+    rows.append((t_bytes, started, t_media))
+    print(f"run {i}: first bytes {t_bytes * 1000:.0f} ms, first fragment {t_media * 1000:.0f} ms, "
+          f"started {started * 1000:.0f} ms"
+          if t_bytes and started and t_media else f"run {i}: incomplete ({t_bytes}, {t_media}, {started})")
     time.sleep(0.5)
 
 def stats(vals):
@@ -49,11 +73,11 @@ def stats(vals):
     if not vals:
         return None
     return {"min": round(min(vals)), "median": round(statistics.median(vals)), "max": round(max(vals)), "n": len(vals)}
-b, s = stats([r[0] for r in rows]), stats([r[1] for r in rows])
+b, s, m = stats([r[0] for r in rows]), stats([r[1] for r in rows]), stats([r[2] for r in rows])
 print(f"\n== time to first media (ms, {runs} runs, loopback)")
-for name, st in (("first bytes in file", b), ("EgressInfo startedAt", s)):
+for name, st in (("first bytes in file", b), ("first media fragment", m), ("EgressInfo startedAt", s)):
     print(f"{name:22}" + (f"min {st['min']:5d}  median {st['median']:5d}  max {st['max']:5d}" if st else "no data"))
-print("RESULT " + json.dumps({"bench": "first_media", "first_bytes_ms": b, "started_ms": s}))
+print("RESULT " + json.dumps({"bench": "first_media", "first_bytes_ms": b, "first_fragment_ms": m, "started_ms": s}))
 if b is None:
     sys.exit(1)
 EOF

@@ -31,16 +31,18 @@ for line in open(sys.argv[1]):
     b = r.pop("bench")
     if b == "track_egress":
         print(f"track egress : {r['tracks']} x {r['input_kbps']:.0f} kbps H.264 -> "
-              f"{r['cpu_percent_per_track']:.2f}% of a core per track, "
-              f"{r['egress_rss_mb']:.0f} MB RSS for all, {r['complete']} files complete")
+              f"{r['cpu_percent_per_track']:.2f}% of a core per track "
+              f"(target <= 1%), {r['egress_rss_mb']:.0f} MB RSS for all, {r['complete']} files complete")
     elif b == "composite":
         print(f"composite    : CPU {r['roomrec_cpu_per_media_s']:.3f} vs {r['plain_cpu_per_media_s']:.3f} "
               f"s per media s = {r['cpu_ratio']:.2f}x (target <= 1.15x); peak RSS "
               f"{r['roomrec_peak_rss_mb']:.0f} vs {r['plain_peak_rss_mb']:.0f} MB = "
               f"{r['rss_ratio']:.2f}x (target <= 1.25x)")
     elif b == "first_media":
-        fb, st = r["first_bytes_ms"], r["started_ms"]
-        print(f"first media  : first bytes min/median/max {fb['min']}/{fb['median']}/{fb['max']} ms"
+        fb, fm, st = r["first_bytes_ms"], r.get("first_fragment_ms"), r["started_ms"]
+        print(f"first media  : first media fragment min/median/max "
+              + (f"{fm['min']}/{fm['median']}/{fm['max']} ms (target <= 1500)" if fm else "none")
+              + f", first bytes {fb['min']}/{fb['median']}/{fb['max']} ms"
               + (f", startedAt {st['min']}/{st['median']}/{st['max']} ms" if st else ""))
 EOF
 rm -f "$log.results"

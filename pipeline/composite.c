@@ -14,7 +14,7 @@ GST_DEBUG_CATEGORY(rr_composite_debug);
 #define GST_CAT_DEFAULT rr_composite_debug
 
 #define DEFAULT_STOP_TIMEOUT_MS 10000
-#define DEFAULT_FRAGMENT_MS     1000
+#define DEFAULT_FRAGMENT_MS     500
 /* Extra time the mixers wait beyond the jitterbuffer latency for decoded input. */
 #define DECODE_MARGIN_MS 300
 #define MIXER_LATENCY_MS 200

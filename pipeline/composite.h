@@ -85,7 +85,7 @@ typedef struct {
     const char *layout;    /* "grid" (default), "speaker", "single-speaker" (+ -light/-dark) */
     RrEncodeSettings encode;
     guint latency_ms;  /* jitterbuffer latency, 0: RR_RECV_DEFAULT_LATENCY_MS */
-    guint fragment_ms; /* MP4 fragment duration, 0: 1000 */
+    guint fragment_ms; /* MP4 fragment duration, 0: 500 */
 } RrCompositeConfig;
 
 /* One track of a participant. */
