@@ -543,9 +543,9 @@ static gboolean track_branch(RrComposite *c, RrCompTrack *t, GError **error)
         return FALSE;
     }
     if (t->codec->id == RR_CODEC_H264)
-        g_object_set(dec, "output-corrupt", FALSE, "max-threads", 2, NULL);
+        g_object_set(dec, "output-corrupt", FALSE, "max-threads", 1, NULL);
     else if (video)
-        g_object_set(dec, "threads", 2, NULL);
+        g_object_set(dec, "threads", 1, NULL);
     else
         g_object_set(dec, "plc", TRUE, NULL);
     /* The queue sits before the decoder: what waits for the mixers' deadline (the

@@ -19,7 +19,13 @@ GST_DEBUG_CATEGORY_STATIC(rr_recv_debug);
 #define RTX_MAX_RETRIES 10
 /* Shortest regular RTCP interval of a receive session (see rr_recv_add_track). */
 #define RTCP_MIN_INTERVAL (100 * GST_MSECOND)
-/* Video packets are pushed a frame at a time (see push_rtp): at most this many... */
+/* ...of an audio session: Opus conceals a lost packet (PLC) where a video decoder
+ * breaks until the next keyframe, so a later second NACK costs little, while every
+ * regular RTCP packet is work on three threads. */
+#define RTCP_MIN_INTERVAL_AUDIO (500 * GST_MSECOND)
+/* Packets are pushed in batches (see push_rtp): a video frame, AUDIO_BATCH audio
+ * packets, at most BATCH_MAX_PACKETS... */
+#define AUDIO_BATCH       3
 #define BATCH_MAX_PACKETS 128
 /* ...held at most this long (checked when the next packet comes). */
 #define BATCH_MAX_WAIT (100 * GST_MSECOND)
@@ -819,12 +825,15 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
         return -1;
     }
 
-    /* Regular RTCP at most every RTCP_MIN_INTERVAL: AVPF allows one early packet per
-     * regular interval, so this is also how late a second NACK or PLI can be. */
+    /* Regular RTCP at most every RTCP_MIN_INTERVAL(_AUDIO): AVPF allows one early packet
+     * per regular interval, so this is also how late a second NACK or PLI can be. */
     GObject *session = NULL;
     g_signal_emit_by_name(recv->rtpbin, "get-internal-session", index, &session);
     if (session != NULL) {
-        g_object_set(session, "rtcp-min-interval", (guint64)RTCP_MIN_INTERVAL, NULL);
+        g_object_set(
+            session, "rtcp-min-interval",
+            (guint64)(codec->kind == RR_MEDIA_VIDEO ? RTCP_MIN_INTERVAL : RTCP_MIN_INTERVAL_AUDIO),
+            NULL);
         g_object_unref(session);
     }
 
@@ -918,22 +927,26 @@ static GstFlowReturn batch_flush(RrRecvTrack *t)
     return gst_pad_push_list(t->rtp_pad, list);
 }
 
-/* One RTP packet into rtpbin (takes @buf), under push_lock. Video packets are held until
- * their frame is complete (the marker bit, or the next frame's first packet when the
- * marker packet is lost) and then pushed back to back: the jitterbuffer's thread wakes
- * once per frame instead of once per packet, which is most of what a track egress
- * costs (a 1.5 Mbit/s 720p stream is ~5 packets a frame). Audio (a packet is a frame),
- * RTX and anything unexpected go at once, after the held frame. */
+/* One RTP packet into rtpbin (takes @buf), under push_lock. Media packets are held and
+ * then pushed back to back, so that the jitterbuffer's thread wakes once per batch
+ * instead of once per packet — most of what a track egress costs is that wake-up:
+ * - video: a frame (a 1.5 Mbit/s 720p stream is ~5 packets a frame), until its marker
+ *   bit, or the next frame's first packet when the marker packet is lost;
+ * - audio: AUDIO_BATCH packets (20 ms each with Opus), well inside the jitterbuffer's
+ *   latency.
+ * A batch never waits more than BATCH_MAX_WAIT (checked as packets come, and flushed at
+ * the end of the track). RTX and anything unexpected go at once, after the batch. */
 static GstFlowReturn push_rtp(RrRecvTrack *t, GstBuffer *buf, const guint8 *data,
                               GstClockTime arrival)
 {
-    gboolean video = t->codec->kind == RR_MEDIA_VIDEO && (data[1] & 0x7f) == t->config.payload_type;
+    gboolean media = (data[1] & 0x7f) == t->config.payload_type;
+    gboolean video = t->codec->kind == RR_MEDIA_VIDEO;
     guint32 ts = GST_READ_UINT32_BE(data + 4);
     GstFlowReturn ret = GST_FLOW_OK;
     if (t->batch != NULL &&
-        (!video || ts != t->batch_ts || arrival >= t->batch_arrival + BATCH_MAX_WAIT))
+        (!media || (video && ts != t->batch_ts) || arrival >= t->batch_arrival + BATCH_MAX_WAIT))
         ret = batch_flush(t);
-    if (!video) {
+    if (!media) {
         GstFlowReturn r = gst_pad_push(t->rtp_pad, buf);
         return ret == GST_FLOW_OK ? r : ret;
     }
@@ -943,7 +956,8 @@ static GstFlowReturn push_rtp(RrRecvTrack *t, GstBuffer *buf, const guint8 *data
         t->batch_arrival = arrival;
     }
     gst_buffer_list_add(t->batch, buf);
-    if ((data[1] & 0x80) || gst_buffer_list_length(t->batch) >= BATCH_MAX_PACKETS) {
+    guint n = gst_buffer_list_length(t->batch);
+    if ((video && (data[1] & 0x80)) || (!video && n >= AUDIO_BATCH) || n >= BATCH_MAX_PACKETS) {
         GstFlowReturn r = batch_flush(t);
         return ret == GST_FLOW_OK ? r : ret;
     }
