@@ -10,7 +10,7 @@
 #     (vp8dec, avdec_h264, opusdec plc) → clocksync (real time) → compositor 2x2
 #     1280x720@30 → x264enc as pipeline/composite.c sets it (bitrate 3000, key-int-max
 #     120, speed-preset veryfast, tune zerolatency, main profile) → h264parse, and
-#     audiomixer 48 kHz → voaacenc 128 kbps 44.1 kHz → mp4mux (500 ms fragments). The test
+#     audiomixer 48 kHz → voaacenc 128 kbps 44.1 kHz → mp4mux (250 ms fragments). The test
 #     room keeps running so both face the same background load.
 #  Steps 2 and 3 alternate for BENCH_ROUNDS rounds (default 3): on two cores shared with
 #  the test room, one run of either varies by ±10 %; the medians are compared.
@@ -72,7 +72,7 @@ done
 desc="compositor name=comp background=black ${pads[*]} \
  ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1,pixel-aspect-ratio=1/1 \
  ! queue ! x264enc bitrate=3000 key-int-max=120 speed-preset=veryfast tune=zerolatency \
- ! video/x-h264,profile=main ! h264parse ! mp4mux name=mux fragment-duration=500 \
+ ! video/x-h264,profile=main ! h264parse ! mp4mux name=mux fragment-duration=250 \
  ! filesink location=$work/plain.mp4 \
  audiomixer name=mix ! audio/x-raw,format=S16LE,layout=interleaved,channels=2,rate=48000 \
  ! queue ! audioconvert ! audioresample ! audio/x-raw,rate=44100,channels=2 \

@@ -30,6 +30,8 @@ need() {
 
 # start_room NAME SCENARIO → room_pid, url
 start_room() {
+  : >"$work/$1.room.out" # exists before the job's own redirection (see tests' lib.sh)
+  : >"$work/$1.room.err"
   "$testroom" -listen 127.0.0.1:0 -api-key $key -api-secret $secret -scenario "$2" \
     >"$work/$1.room.out" 2>"$work/$1.room.err" &
   room_pid=$!

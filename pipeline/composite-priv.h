@@ -36,6 +36,7 @@ typedef struct {
     gboolean released;   /* the branch was torn down */
     GstElement *decoder; /* branch: recv src pad → decoder → queue → mixer pad */
     GstElement *queue;
+    GstElement *sync;  /* video: clocksync between queue and decoder (NULL for audio) */
     GstPad *mixer_pad; /* (owned) compositor or audiomixer request pad */
     /* Under c->lock (the streaming probe reads them). */
     gboolean live;          /* video: frames flow since the last (un)mute */
@@ -132,6 +133,9 @@ RrComposite *rr_comp_ref(RrComposite *c);
 void rr_comp_unref(RrComposite *c);
 /* Pipeline running time now (0 before start). */
 GstClockTime rr_comp_now(RrComposite *c);
+/* The clocksync ts-offset that has a video frame decoded shortly before the
+ * compositor's deadline for it (see track_branch). */
+GstClockTime rr_comp_decode_offset(RrComposite *c);
 /* Runs @func(c) on the context thread from any thread (never inline). */
 void rr_comp_invoke(RrComposite *c, void (*func)(RrComposite *c, GstClockTime t), GstClockTime t);
 GstElement *rr_comp_make(const char *factory, const char *name, GError **error);

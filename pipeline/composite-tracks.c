@@ -114,9 +114,9 @@ static void track_teardown(RrComposite *c, RrCompTrack *t)
     add_drop_probe(recv_pad);
     g_autoptr(GstPad) queue_sink = gst_element_get_static_pad(t->queue, "sink");
     gst_pad_unlink(recv_pad, queue_sink);
-    GstElement *elements[] = {t->decoder, t->queue};
+    GstElement *elements[] = {t->decoder, t->sync, t->queue};
     teardown(c, t->decoder, t->mixer_pad, elements, G_N_ELEMENTS(elements));
-    t->decoder = t->queue = NULL;
+    t->decoder = t->sync = t->queue = NULL;
     GST_INFO("composite %s: track %u released", c->path, t->index);
 }
 
@@ -528,18 +528,22 @@ static GstPadProbeReturn drop_duration(GstPad *pad, GstPadProbeInfo *info, gpoin
     return GST_PAD_PROBE_OK;
 }
 
-/* recv src_N → queue → decoder → compositor/audiomixer pad. */
+/* recv src_N → queue → [clocksync, video] → decoder → compositor/audiomixer pad. */
 static gboolean track_branch(RrComposite *c, RrCompTrack *t, GError **error)
 {
     gboolean video = t->codec->kind == RR_MEDIA_VIDEO;
     g_autofree char *dec_name = g_strdup_printf("dec_%u", t->index);
     g_autofree char *queue_name = g_strdup_printf("queue_%u", t->index);
+    g_autofree char *sync_name = g_strdup_printf("sync_%u", t->index);
     GstElement *dec = rr_comp_make(decoder_for(t->codec), dec_name, error);
     if (dec == NULL)
         return FALSE;
     GstElement *queue = rr_comp_make("queue", queue_name, error);
-    if (queue == NULL) {
+    GstElement *sync = queue && video ? rr_comp_make("clocksync", sync_name, error) : NULL;
+    if (queue == NULL || (video && sync == NULL)) {
         gst_object_unref(gst_object_ref_sink(dec));
+        if (queue != NULL)
+            gst_object_unref(gst_object_ref_sink(queue));
         return FALSE;
     }
     if (t->codec->id == RR_CODEC_H264)
@@ -555,6 +559,16 @@ static gboolean track_branch(RrComposite *c, RrCompTrack *t, GError **error)
     g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                  (guint64)(c->latency_ms + 2000) * GST_MSECOND, NULL);
     gst_bin_add_many(GST_BIN(c->pipeline), dec, queue, NULL);
+    if (sync != NULL) {
+        /* ...and it stays encoded until shortly before the compositor needs it: a
+         * compositor pad takes up to the mixer's whole latency (a second) of raw frames
+         * — 10 MB a 640x360 camera — if the decoder runs as soon as packets come. Frames
+         * are decoded DECODE_LEAD_MS before their deadline instead (the jitterbuffer's
+         * latency has passed by then, so nothing waiting for a retransmission is held
+         * up). clocksync passes latency answers on as they are. */
+        g_object_set(sync, "ts-offset", (gint64)rr_comp_decode_offset(c), NULL);
+        gst_bin_add(GST_BIN(c->pipeline), sync);
+    }
     GstElement *agg = video ? c->compositor : c->mixer;
     GstPad *pad = gst_element_request_pad_simple(agg, "sink_%u");
     if (video) {
@@ -563,11 +577,14 @@ static gboolean track_branch(RrComposite *c, RrCompTrack *t, GError **error)
     }
     t->decoder = dec;
     t->queue = queue;
+    t->sync = sync;
     t->mixer_pad = pad;
     g_autoptr(GstPad) dsrc = gst_element_get_static_pad(dec, "src");
     g_autoptr(GstPad) qsink = gst_element_get_static_pad(queue, "sink");
     GstPad *recv_pad = rr_recv_get_track_pad(c->recv, (guint)t->recv_index);
-    if (!gst_element_link(queue, dec) || gst_pad_link(dsrc, pad) != GST_PAD_LINK_OK ||
+    gboolean linked =
+        sync ? gst_element_link_many(queue, sync, dec, NULL) : gst_element_link(queue, dec);
+    if (!linked || gst_pad_link(dsrc, pad) != GST_PAD_LINK_OK ||
         gst_pad_link(recv_pad, qsink) != GST_PAD_LINK_OK) {
         g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_FAILED,
                     "cannot link the branch of track %u", t->index);
@@ -585,6 +602,8 @@ static gboolean track_branch(RrComposite *c, RrCompTrack *t, GError **error)
     gst_pad_add_probe(recv_pad, GST_PAD_PROBE_TYPE_BUFFER, on_track_unit, t, NULL);
     gst_pad_add_probe(recv_pad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM, on_track_query, t, NULL);
     gst_element_sync_state_with_parent(queue);
+    if (sync != NULL)
+        gst_element_sync_state_with_parent(sync);
     gst_element_sync_state_with_parent(dec);
     return TRUE;
 }

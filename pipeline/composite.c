@@ -14,10 +14,14 @@ GST_DEBUG_CATEGORY(rr_composite_debug);
 #define GST_CAT_DEFAULT rr_composite_debug
 
 #define DEFAULT_STOP_TIMEOUT_MS 10000
-#define DEFAULT_FRAGMENT_MS     500
+#define DEFAULT_FRAGMENT_MS     250
 /* Extra time the mixers wait beyond the jitterbuffer latency for decoded input. */
 #define DECODE_MARGIN_MS 300
 #define MIXER_LATENCY_MS 200
+/* How long before the mixers' deadline for a video frame (its running time plus the
+ * jitterbuffer latency, DECODE_MARGIN_MS and MIXER_LATENCY_MS) its decoding starts
+ * (less than DECODE_MARGIN_MS + MIXER_LATENCY_MS). */
+#define DECODE_LEAD_MS 450
 /* Audio mixer: largest timestamp drift kept as a continuous stream, and how long a
  * larger one must last before the pad is re-aligned (see setup_aggregator). */
 #define MIXER_ALIGNMENT_MS    10
@@ -86,6 +90,15 @@ void rr_comp_invoke(RrComposite *c, void (*func)(RrComposite *c, GstClockTime t)
     g_source_set_callback(source, call_dispatch, call, call_free);
     g_source_set_static_name(source, "rr-composite-call");
     g_source_attach(source, c->context);
+}
+
+GstClockTime rr_comp_decode_offset(RrComposite *c)
+{
+    /* clocksync waits for running time + the upstream latency it was told (the
+     * jitterbuffer's, see on_track_query) + ts-offset: the offset is what remains up to
+     * DECODE_LEAD_MS before the deadline. Should it not have been told (no latency query
+     * since the branch was made), frames are merely decoded earlier. */
+    return (GstClockTime)(DECODE_MARGIN_MS + MIXER_LATENCY_MS - DECODE_LEAD_MS) * GST_MSECOND;
 }
 
 GstClockTime rr_comp_now(RrComposite *c)

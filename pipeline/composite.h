@@ -1,7 +1,7 @@
 /* pipeline/composite: many received tracks decoded, laid out, mixed, encoded and written
  * to one file — room composite, track composite and participant egress.
  *
- *   RrRecv bin -src_N-> queue -> decoder -> compositor pad  (+ live background, name tiles)
+ *   RrRecv bin -src_N-> queue -> clocksync -> decoder -> compositor pad  (+ background, tiles)
  *   (one rtpbin,                              compositor -> x264enc ------+
  *    lip sync)  -src_M-> queue -> opusdec -> audiomixer pad               +-> mux -> PATH.part
  *                                             audiomixer -> aac/opus -----+  (+ live silence)
@@ -34,8 +34,10 @@
  *   track that joins late or whose packets wait for a retransmission is still in time.
  *   Each track's receive pad answers latency queries with the jitterbuffer latency (the
  *   depayloader is unlinked until rtpbin sees the stream, which would fail the query).
- * - Branches: video RrRecv src_N → queue → vp8dec/vp9dec/avdec_h264 → compositor pad
- *   (the queue before the decoder: media waiting for the mixers' deadline waits encoded);
+ * - Branches: video RrRecv src_N → queue → clocksync → vp8dec/vp9dec/avdec_h264 →
+ *   compositor pad (the queue before the decoder: media waiting for the mixers' deadline
+ *   waits encoded, and clocksync lets each frame on to be decoded 450 ms before that
+ *   deadline — a compositor pad would otherwise hold up to a second of raw frames);
  *   the compositor scales and letterboxes (pad sizing-policy=keep-aspect-ratio) — no
  *   videoconvert/videoscale per track. Audio: queue → opusdec (PLC) → audiomixer pad;
  *   the mixer runs at 48 kHz (Opus' rate) and one audioresample after it feeds the
@@ -85,7 +87,7 @@ typedef struct {
     const char *layout;    /* "grid" (default), "speaker", "single-speaker" (+ -light/-dark) */
     RrEncodeSettings encode;
     guint latency_ms;  /* jitterbuffer latency, 0: RR_RECV_DEFAULT_LATENCY_MS */
-    guint fragment_ms; /* MP4 fragment duration, 0: 500 */
+    guint fragment_ms; /* MP4 fragment duration, 0: 250 */
 } RrCompositeConfig;
 
 /* One track of a participant. */

@@ -33,6 +33,7 @@ echo "demo: redis on 127.0.0.1:$redis_port ($(redis-cli -p "$redis_port" ping))"
 
 key=demokey
 secret=demo-secret-0123456789abcdef012345
+: >"$work/room.out" # exists before the job's own redirection (a race under load)
 build/testroom/testroom -listen 127.0.0.1:0 -api-key $key -api-secret $secret \
   -scenario tests/testroom/scenarios/three.json -report "$work/room-report.json" \
   >"$work/room.out" 2>"$work/room.log" &

@@ -27,6 +27,7 @@ die() { echo "FAIL: $*"; failures=$((failures + 1)); exit 1; }
 start_room() {
   local name=$1 sc=$2
   shift 2
+  : >"$work/$name.out" # exists before the job's own redirection (a race under load)
   "$bin/testroom" -listen 127.0.0.1:0 -scenario "$sc" -report "$work/$name.report.json" "$@" \
     >"$work/$name.out" 2>"$work/$name.err" &
   room_pid=$!

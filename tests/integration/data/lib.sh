@@ -42,6 +42,10 @@ check() { # check DESCRIPTION JQ-EXPR FILE
 start_room() {
   local name=$1 scenario=$2
   shift 2
+  # The files exist before the room starts: a background job opens its redirections
+  # after the fork, and a loaded machine can run the sed below first.
+  : >"$work/$name.room.out"
+  : >"$work/$name.room.err"
   "$testroom" -listen 127.0.0.1:0 -api-key $key -api-secret "$secret" \
     -scenario "$scenario" -report "$work/$name.report.json" "$@" \
     >"$work/$name.room.out" 2>"$work/$name.room.err" &
