@@ -17,24 +17,29 @@ sleep 2 # the participants' media is flowing before the first run
 python3 - "$runs" "$work" "$roomrec" $(rec_args four) <<'EOF'
 import json, os, statistics, struct, subprocess, sys, time
 
-def has_fragment(path):
-    """Whether the (fragmented) MP4 at path holds a complete moof followed by its mdat."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
+class FragmentWatch:
+    """Whether a growing (fragmented) MP4 holds a complete moof followed by its mdat. Reads
+    only the top-level box headers it has not seen yet: polling every 5 ms must not compete
+    with the recorder it measures."""
+    def __init__(self, path):
+        self.path, self.off, self.moof = path, 0, False
+
+    def done(self):
+        try:
+            with open(self.path, "rb") as f:
+                size_now = os.fstat(f.fileno()).st_size
+                while self.off + 8 <= size_now:
+                    f.seek(self.off)
+                    size, kind = struct.unpack(">I4s", f.read(8))
+                    if size < 8 or self.off + size > size_now:
+                        return False
+                    if kind == b"mdat" and self.moof:
+                        return True
+                    self.moof = self.moof or kind == b"moof"
+                    self.off += size
+        except OSError:
+            pass
         return False
-    off, moof = 0, False
-    while off + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[off:off + 8])
-        if size < 8 or off + size > len(data):
-            return False
-        if kind == b"moof":
-            moof = True
-        elif kind == b"mdat" and moof:
-            return True
-        off += size
-    return False
 
 runs, work, roomrec, args = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
 rows = []
@@ -46,13 +51,14 @@ for i in range(runs):
                               "H264_720P_30", "--output", out, "--duration", "3", "--json"],
                              stdout=js, stderr=log)
         t_bytes = t_media = None
+        watch = FragmentWatch(out + ".part")
         while p.poll() is None:
             try:
                 if t_bytes is None and os.path.getsize(out + ".part") > 0:
                     t_bytes = time.monotonic() - t0
             except OSError:
                 pass
-            if t_bytes is not None and t_media is None and has_fragment(out + ".part"):
+            if t_bytes is not None and t_media is None and watch.done():
                 t_media = time.monotonic() - t0
             time.sleep(0.005)
     try:

@@ -193,13 +193,14 @@ static GstPadProbeReturn on_gate(GstPad *pad, GstPadProbeInfo *info, gpointer da
          * timestamp a fraction of a sample below 0 would wrap around, and mp4mux would
          * hold all the audio back until EOS — no audio in the fragments). */
         GstClockTime cut = gate - start;
-        buf = gst_buffer_make_writable(buf);
         if (!g->video) {
             buf = rr_audio_buffer_clip_head(buf, cut, c->audio_rate, AUDIO_BPF, &cut);
-            GST_PAD_PROBE_INFO_DATA(info) = buf;
-            if (buf == NULL)
+            if (buf == NULL) {
+                GST_PAD_PROBE_INFO_DATA(info) = NULL;
                 return GST_PAD_PROBE_HANDLED; /* the gate falls inside its last sample */
+            }
         } else {
+            buf = gst_buffer_make_writable(buf);
             GST_BUFFER_PTS(buf) += cut;
             if (GST_BUFFER_DTS_IS_VALID(buf))
                 GST_BUFFER_DTS(buf) += cut;

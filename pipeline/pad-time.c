@@ -32,7 +32,8 @@ GstBuffer *rr_audio_buffer_clip_head(GstBuffer *buf, GstClockTime cut, gint rate
     /* The truncated buffer is a region copy, which has no timestamps (they are only copied
      * from offset 0): set them from the original's. */
     GstClockTime pts = GST_BUFFER_PTS(buf), dts = GST_BUFFER_DTS(buf);
-    buf = gst_audio_buffer_truncate(buf, bpf, (gsize)trim, (gint)(samples - trim));
+    buf = gst_buffer_make_writable(
+        gst_audio_buffer_truncate(buf, bpf, (gsize)trim, (gint)(samples - trim)));
     GstClockTime moved = MIN(gst_util_uint64_scale_ceil(trim, GST_SECOND, (guint64)rate), dur);
     moved = MAX(moved, cut);
     GST_BUFFER_PTS(buf) = GST_CLOCK_TIME_IS_VALID(pts) ? pts + moved : GST_CLOCK_TIME_NONE;

@@ -14,9 +14,9 @@ GstClockTime rr_pad_buffer_running_time(GstPad *pad, GstBuffer *buf);
 
 /* Cuts at least @cut off the head of raw interleaved audio @buf (@bpf bytes per frame,
  * @rate Hz), in whole samples rounded up so that the first kept sample never precedes the
- * cut. Takes ownership of @buf. Returns the clipped buffer with PTS/DTS moved forward and
- * the duration shortened by the time removed (stored in *@removed), or NULL (and @buf
- * released) when no whole sample remains. */
+ * cut. Takes ownership of @buf. Returns the clipped (writable) buffer with PTS/DTS moved forward
+ * and the duration shortened by the time removed (stored in *@removed), or NULL (and @buf released)
+ * when no whole sample remains. */
 GstBuffer *rr_audio_buffer_clip_head(GstBuffer *buf, GstClockTime cut, gint rate, gint bpf,
                                      GstClockTime *removed);
 

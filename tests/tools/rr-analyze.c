@@ -303,6 +303,31 @@ static gint64 rr_an_position_ms(RrAn *an)
     return -1;
 }
 
+/* One entry of the "errors" (or "warnings") list; @debug may be NULL. */
+static void rr_an_add_entry(RrAn *an, gboolean is_error, const char *source, const char *message,
+                            const char *debug)
+{
+    JsonBuilder *b = is_error ? an->errors_b : an->warnings_b;
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "source");
+    json_builder_add_string_value(b, source);
+    json_builder_set_member_name(b, "message");
+    json_builder_add_string_value(b, message);
+    if (debug != NULL) {
+        json_builder_set_member_name(b, "debug");
+        json_builder_add_string_value(b, debug);
+    }
+    json_builder_set_member_name(b, "position_ms");
+    json_builder_add_int_value(b, rr_an_position_ms(an));
+    json_builder_end_object(b);
+    if (is_error && !an->first_error)
+        an->first_error = g_strdup(*message ? message : "error");
+    if (is_error)
+        an->n_errors++;
+    else
+        an->n_warnings++;
+}
+
 static void rr_an_record_message(RrAn *an, GstMessage *m, gboolean is_error)
 {
     g_autoptr(GError) e = NULL;
@@ -311,42 +336,17 @@ static void rr_an_record_message(RrAn *an, GstMessage *m, gboolean is_error)
         gst_message_parse_error(m, &e, &dbg);
     else
         gst_message_parse_warning(m, &e, &dbg);
-    JsonBuilder *b = is_error ? an->errors_b : an->warnings_b;
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "source");
-    json_builder_add_string_value(b, GST_OBJECT_NAME(GST_MESSAGE_SRC(m)));
-    json_builder_set_member_name(b, "message");
-    json_builder_add_string_value(b, e ? e->message : "");
-    json_builder_set_member_name(b, "debug");
-    json_builder_add_string_value(b, dbg ? dbg : "");
-    json_builder_set_member_name(b, "position_ms");
-    json_builder_add_int_value(b, rr_an_position_ms(an));
-    json_builder_end_object(b);
-    if (is_error && !an->first_error)
-        an->first_error = g_strdup(e ? e->message : "error");
-    if (is_error)
-        an->n_errors++;
-    else
-        an->n_warnings++;
+    rr_an_add_entry(an, is_error, GST_OBJECT_NAME(GST_MESSAGE_SRC(m)), e ? e->message : "",
+                    dbg ? dbg : "");
+}
+
+static void rr_an_add_error(RrAn *an, const char *message)
+{
+    rr_an_add_entry(an, TRUE, "rr-analyze", message, NULL);
 }
 
 /* Seconds a file may take to preroll (see rr_an_decode). */
 #define RR_AN_PREROLL_TIMEOUT_S 10
-
-static void rr_an_add_error(RrAn *an, const char *message)
-{
-    json_builder_begin_object(an->errors_b);
-    json_builder_set_member_name(an->errors_b, "source");
-    json_builder_add_string_value(an->errors_b, "rr-analyze");
-    json_builder_set_member_name(an->errors_b, "message");
-    json_builder_add_string_value(an->errors_b, message);
-    json_builder_set_member_name(an->errors_b, "position_ms");
-    json_builder_add_int_value(an->errors_b, rr_an_position_ms(an));
-    json_builder_end_object(an->errors_b);
-    an->n_errors++;
-    if (!an->first_error)
-        an->first_error = g_strdup(message);
-}
 
 /* Decodes the whole file. FALSE only when the pipeline could not be built. */
 static gboolean rr_an_decode(RrAn *an, const char *uri, GError **error)
@@ -373,18 +373,12 @@ static gboolean rr_an_decode(RrAn *an, const char *uri, GError **error)
     gint64 preroll_deadline = start + MIN(an->timeout_s, RR_AN_PREROLL_TIMEOUT_S) * G_USEC_PER_SEC;
     gboolean prerolled = FALSE;
     while (!done) {
-        gint64 now = g_get_monotonic_time();
-        if (!prerolled && now >= preroll_deadline) {
-            rr_an_add_error(an, "the file did not preroll (nothing decodable)");
+        gint64 left = (prerolled ? deadline : preroll_deadline) - g_get_monotonic_time();
+        if (left <= 0) {
+            rr_an_add_error(an, prerolled ? "timed out decoding"
+                                          : "the file did not preroll (nothing decodable)");
             break;
         }
-        gint64 left = (prerolled ? deadline : MIN(deadline, preroll_deadline)) - now;
-        if (left <= 0 && prerolled) {
-            rr_an_add_error(an, "timed out decoding");
-            break;
-        }
-        if (left <= 0)
-            continue; /* the preroll deadline, checked above */
         g_autoptr(GstMessage) m = gst_bus_timed_pop_filtered(
             bus, (GstClockTime)left * GST_USECOND,
             GST_MESSAGE_ERROR | GST_MESSAGE_WARNING | GST_MESSAGE_EOS | GST_MESSAGE_ASYNC_DONE);
