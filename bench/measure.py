@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs a command and prints what it cost as JSON on stdout (the command's own output goes
 to the files given): wall seconds, user and system CPU seconds, peak RSS (ru_maxrss of
-the child = its VmHWM, in kB), exit code.
+the child = its VmHWM, in kB), voluntary and involuntary context switches, exit code.
 
   measure.py [--stdout FILE] [--stderr FILE] [--] CMD ARGS...
 
@@ -46,6 +46,8 @@ def main():
         "sys_s": round(ru.ru_stime, 3),
         "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
         "maxrss_kb": ru.ru_maxrss,
+        "voluntary_switches": ru.ru_nvcsw,
+        "involuntary_switches": ru.ru_nivcsw,
         "exit": os.waitstatus_to_exitcode(status),
     }))
 

@@ -19,6 +19,7 @@ struct RrCompParticipant {
     char *id;
     char *name;
     gboolean removed;
+    gint64 added_us;   /* monotonic time the participant was added */
     GstElement *tile;  /* name tile bin (NULL until needed) */
     GstPad *tile_pad;  /* (owned) its compositor pad */
     gboolean released; /* the tile's pad was released */
@@ -34,12 +35,14 @@ typedef struct {
     gboolean muted;
     gboolean removed;
     gboolean released;   /* the branch was torn down */
+    gint64 added_us;     /* monotonic time the track was added */
     GstElement *decoder; /* branch: recv src pad → decoder → queue → mixer pad */
     GstElement *queue;
     GstElement *sync;  /* video: clocksync between queue and decoder (NULL for audio) */
     GstPad *mixer_pad; /* (owned) compositor or audiomixer request pad */
     /* Under c->lock (the streaming probe reads them). */
     gboolean live;          /* video: frames flow since the last (un)mute */
+    gboolean ever_live;     /* video: a frame was shown at least once */
     gboolean want_frame;    /* video: show once a frame at/after show_from passes */
     GstClockTime show_from; /* running time */
 } RrCompTrack;
@@ -105,7 +108,8 @@ struct RrComposite {
     GSource *bus_source;
     GSource *timeout_source;
     gboolean started_reported;
-    guint name_tiles; /* name tile bins created (for names) */
+    guint name_tiles;     /* name tile bins created (for names) */
+    gboolean grace_check; /* a layout update at the end of a camera's grace is queued */
 
     /* The graph (context thread builds and changes it). */
     RrRecv *recv;
@@ -138,6 +142,9 @@ GstClockTime rr_comp_now(RrComposite *c);
 GstClockTime rr_comp_decode_offset(RrComposite *c);
 /* Runs @func(c) on the context thread from any thread (never inline). */
 void rr_comp_invoke(RrComposite *c, void (*func)(RrComposite *c, GstClockTime t), GstClockTime t);
+/* The same, @delay_ms later (0: as soon as the context is idle). */
+void rr_comp_invoke_after(RrComposite *c, void (*func)(RrComposite *c, GstClockTime t),
+                          GstClockTime t, guint delay_ms);
 GstElement *rr_comp_make(const char *factory, const char *name, GError **error);
 
 /* composite-tracks.c */

@@ -12,6 +12,13 @@
 #define TILE_WIDTH  320
 #define TILE_HEIGHT 180
 #define TILE_FPS    5
+/* A participant gets a name tile only when they have no camera to show: not for the second
+ * or so before a camera's first frame (a key frame is requested at once), when it would
+ * then be kept, hidden, for the rest of the recording, costing a live source, a text
+ * renderer and a compositor input. For GRACE_MS after a participant or a camera is added,
+ * their tile is left empty (the background) while the camera's first frame is awaited;
+ * after that, or at once when a camera that was shown is muted, the name tile comes. */
+#define GRACE_MS 2000
 
 /* ---- memory ---- */
 
@@ -262,6 +269,32 @@ static gboolean track_shows_video(RrComposite *c, RrCompTrack *t)
     return live;
 }
 
+/* Milliseconds left of the grace of something added at @added_us (0: none). */
+static guint grace_left(gint64 added_us)
+{
+    gint64 left_ms = GRACE_MS - (g_get_monotonic_time() - added_us) / 1000;
+    return left_ms > 0 ? (guint)left_ms : 0;
+}
+
+/* A camera that may still show its first frame: its grace is not over, or its
+ * participant's (tracks are added just after their participant). */
+static guint camera_grace_left(RrComposite *c, RrCompTrack *t)
+{
+    if (t->codec->kind != RR_MEDIA_VIDEO || t->screen_share || t->decoder == NULL || t->removed ||
+        t->muted)
+        return 0;
+    g_mutex_lock(&c->lock);
+    gboolean ever = t->ever_live;
+    g_mutex_unlock(&c->lock);
+    return ever ? 0 : MAX(grace_left(t->added_us), grace_left(t->participant->added_us));
+}
+
+static void grace_check(RrComposite *c, GstClockTime unused)
+{
+    c->grace_check = FALSE;
+    rr_comp_schedule(c, rr_comp_now(c));
+}
+
 static void schedule_video(RrComposite *c, GstClockTime at)
 {
     guint np = c->participants->len;
@@ -275,15 +308,37 @@ static void schedule_video(RrComposite *c, GstClockTime at)
         if (p->removed)
             continue;
         RrCompTrack *camera = NULL;
+        guint grace_ms = 0;
         for (guint k = 0; k < c->tracks->len && camera == NULL; k++) {
             RrCompTrack *t = g_ptr_array_index(c->tracks, k);
             if (t->participant == p && !t->screen_share && track_shows_video(c, t))
                 camera = t;
         }
+        for (guint k = 0; k < c->tracks->len && camera == NULL && p->tile == NULL; k++) {
+            RrCompTrack *t = g_ptr_array_index(c->tracks, k);
+            if (t->participant == p && (grace_ms = camera_grace_left(c, t)) > 0)
+                camera = t;
+        }
+        gboolean any_camera = FALSE; /* a camera track is there, muted or not */
+        for (guint k = 0; k < c->tracks->len && !any_camera; k++) {
+            RrCompTrack *t = g_ptr_array_index(c->tracks, k);
+            any_camera = t->participant == p && t->codec->kind == RR_MEDIA_VIDEO &&
+                         !t->screen_share && !t->removed;
+        }
+        if (camera == NULL && p->tile == NULL && !any_camera)
+            grace_ms = grace_left(p->added_us); /* their camera may be added yet */
+        if (grace_ms > 0 && !c->grace_check) {
+            /* Look again when the grace ends, should no frame have come by then. */
+            c->grace_check = TRUE;
+            rr_comp_invoke_after(c, grace_check, 0, grace_ms + 1);
+        }
         if (camera != NULL) {
             part_item[i] = (gint)n;
             items[n].has_video = TRUE;
             pads[n++] = camera->mixer_pad;
+        } else if (grace_ms > 0) {
+            part_item[i] = (gint)n;
+            pads[n++] = NULL; /* an empty tile for now */
         } else if (p->tile != NULL || name_tile_new(c, p) != NULL) {
             part_item[i] = (gint)n;
             pads[n++] = p->tile_pad;
@@ -311,7 +366,8 @@ static void schedule_video(RrComposite *c, GstClockTime at)
     RrCompSnapshot *snap = snapshot_new(at);
     snap->background = c->theme == RR_LAYOUT_THEME_LIGHT ? "white" : "black";
     for (guint i = 0; i < n; i++)
-        snapshot_add(snap, pads[i], &rects[i], FALSE);
+        if (pads[i] != NULL)
+            snapshot_add(snap, pads[i], &rects[i], FALSE);
     /* Every other pad is hidden; those of removed tracks/participants then released. */
     for (guint k = 0; k < c->tracks->len; k++) {
         RrCompTrack *t = g_ptr_array_index(c->tracks, k);
@@ -426,6 +482,7 @@ void rr_composite_add_participant(RrComposite *c, const char *id, const char *na
     p = g_new0(RrCompParticipant, 1);
     p->id = g_strdup(id);
     p->name = g_strdup(name);
+    p->added_us = g_get_monotonic_time();
     g_ptr_array_add(c->participants, p);
     rr_comp_schedule(c, rr_comp_now(c));
 }
@@ -476,6 +533,7 @@ static GstPadProbeReturn on_track_unit(GstPad *pad, GstPadProbeInfo *info, gpoin
     if (t->want_frame && (!GST_CLOCK_TIME_IS_VALID(t->show_from) || rt >= t->show_from)) {
         t->want_frame = FALSE;
         t->live = TRUE;
+        t->ever_live = TRUE;
         show = TRUE;
     }
     g_mutex_unlock(&c->lock);
@@ -639,6 +697,7 @@ gint rr_composite_add_track(RrComposite *c, const RrCompositeTrack *track, GErro
     t->screen_share = track->screen_share;
     t->want_frame = TRUE;
     t->show_from = GST_CLOCK_TIME_NONE;
+    t->added_us = g_get_monotonic_time();
     g_mutex_lock(&c->lock);
     t->index = c->tracks->len;
     g_ptr_array_add(c->tracks, t);

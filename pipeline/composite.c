@@ -79,17 +79,23 @@ static void call_free(gpointer data)
     g_free(call);
 }
 
-void rr_comp_invoke(RrComposite *c, void (*func)(RrComposite *c, GstClockTime t), GstClockTime t)
+void rr_comp_invoke_after(RrComposite *c, void (*func)(RrComposite *c, GstClockTime t),
+                          GstClockTime t, guint delay_ms)
 {
     RrCompCall *call = g_new0(RrCompCall, 1);
     call->c = rr_comp_ref(c);
     call->func = func;
     call->t = t;
-    g_autoptr(GSource) source = g_idle_source_new();
+    g_autoptr(GSource) source = delay_ms ? g_timeout_source_new(delay_ms) : g_idle_source_new();
     g_source_set_priority(source, G_PRIORITY_DEFAULT);
     g_source_set_callback(source, call_dispatch, call, call_free);
     g_source_set_static_name(source, "rr-composite-call");
     g_source_attach(source, c->context);
+}
+
+void rr_comp_invoke(RrComposite *c, void (*func)(RrComposite *c, GstClockTime t), GstClockTime t)
+{
+    rr_comp_invoke_after(c, func, t, 0);
 }
 
 GstClockTime rr_comp_decode_offset(RrComposite *c)

@@ -1,14 +1,14 @@
 /* rtc/sctp: see sctp.h.
  *
  * DESIGN (threads). usrsctp calls us from two places: from inside usrsctp_conninput /
- * usrsctp_sendv / usrsctp_close on the association's own thread, and from its timer
- * thread (retransmissions, SACKs, heartbeats). Both callbacks (output_cb and
- * receive_cb) only copy what they get into the association's Shared queue and make sure
- * a drain source is attached to the association's GMainContext; the drain source then
- * delivers packets, messages and notifications in order on that context, with no lock
- * held. usrsctp only ever sees an integer id (registered as the AF_CONN address and
- * given as ulp_info), looked up in a global registry: once an association is freed its
- * id is gone and late callbacks from the timer thread are dropped.
+ * usrsctp_sendv / usrsctp_close on the association's own thread, and from the timer
+ * thread ("sctp-timers", ours: see timer_main; retransmissions, SACKs, heartbeats). Both callbacks
+ * (output_cb and receive_cb) only copy what they get into the association's Shared queue and make
+ * sure a drain source is attached to the association's GMainContext; the drain source then delivers
+ * packets, messages and notifications in order on that context, with no lock held. usrsctp only
+ * ever sees an integer id (registered as the AF_CONN address and given as ulp_info), looked up in a
+ * global registry: once an association is freed its id is gone and late callbacks from the timer
+ * thread are dropped.
  *
  * Locks: registry_lock guards the registry (taken in callbacks, never held while
  * calling usrsctp); lifecycle_lock guards usrsctp_init/usrsctp_finish (never taken in
@@ -179,13 +179,37 @@ static int receive_cb(struct socket *sock, union sctp_sockstore addr, void *data
 
 /* ---- usrsctp lifetime ---- */
 
+/* usrsctp runs without its own threads (usrsctp_init_nothreads): its timer thread woke
+ * every 10 ms, and two threads listened on raw SCTP sockets that WebRTC never uses
+ * (packets come in through usrsctp_conninput). Timers are driven from one thread of ours
+ * every TIMER_TICK_MS instead: SCTP's own timers are far coarser (RTO at least 1 s,
+ * delayed SACK 200 ms). */
+#define TIMER_TICK_MS 50
+
+static GThread *timer_thread;
+static gint timer_stop; /* atomic */
+
+static gpointer timer_main(gpointer unused)
+{
+    gint64 last = g_get_monotonic_time();
+    while (!g_atomic_int_get(&timer_stop)) {
+        g_usleep(TIMER_TICK_MS * 1000);
+        gint64 elapsed_ms = (g_get_monotonic_time() - last) / 1000;
+        last += elapsed_ms * 1000; /* carry the sub-millisecond rest */
+        usrsctp_handle_timers((uint32_t)elapsed_ms);
+    }
+    return NULL;
+}
+
 static void usrsctp_acquire(void)
 {
     g_mutex_lock(&lifecycle_lock);
     if (!usrsctp_running) {
-        usrsctp_init(0, output_cb, NULL);
+        usrsctp_init_nothreads(0, output_cb, NULL);
         usrsctp_sysctl_set_sctp_ecn_enable(0);
         usrsctp_running = TRUE;
+        g_atomic_int_set(&timer_stop, 0);
+        timer_thread = g_thread_new("sctp-timers", timer_main, NULL);
     }
     users++;
     g_mutex_unlock(&lifecycle_lock);
@@ -195,16 +219,24 @@ static void usrsctp_release(void)
 {
     g_mutex_lock(&lifecycle_lock);
     if (--users == 0 && usrsctp_running) {
-        /* Sockets linger briefly inside usrsctp after close: retry for up to 3 s. */
+        /* The timer thread must not run into usrsctp_finish: this thread drives the
+         * timers while closed sockets linger (retrying for up to 3 s). */
+        g_atomic_int_set(&timer_stop, 1);
+        g_thread_join(timer_thread);
+        timer_thread = NULL;
         for (int i = 0; i < 300; i++) {
             if (usrsctp_finish() == 0) {
                 usrsctp_running = FALSE;
                 break;
             }
             g_usleep(10000);
+            usrsctp_handle_timers(10);
         }
-        if (usrsctp_running)
+        if (usrsctp_running) {
             g_warning("usrsctp_finish did not succeed; keeping usrsctp running");
+            g_atomic_int_set(&timer_stop, 0);
+            timer_thread = g_thread_new("sctp-timers", timer_main, NULL);
+        }
     }
     g_mutex_unlock(&lifecycle_lock);
 }

@@ -3,6 +3,7 @@
  * Flags that say what to record are turned into the same request JSON a job file holds,
  * so both go through one validation (rr_job_spec_from_object).
  */
+#include "rtc/poll.h"
 #include "worker/cmd-record.h"
 
 #include "rtc/rtc-error.h"
@@ -350,6 +351,8 @@ static int run_recording(Flags *f, RrJobSpec *job)
     guint sig_int = g_unix_signal_add(SIGINT, on_signal, &run);
     guint sig_term = g_unix_signal_add(SIGTERM, on_signal, &run);
     guint progress = g_timeout_add(run.tty ? 1000 : 2000, on_progress, &run);
+    /* Media arrives about every 2.5 ms in a room of four: read it in 10 ms ticks. */
+    rr_poll_coalesce(NULL, 0);
     rr_recorder_start(run.rec);
     g_main_loop_run(run.loop);
     g_source_remove(progress);

@@ -549,6 +549,54 @@ static void test_dynamic(void)
     rr_test_remove_dir(dir);
 }
 
+/* B's camera is subscribed but never sends: its tile stays empty (the background) for the
+ * camera's grace, then B's name tile takes it; A moves throughout. */
+static void test_camera_grace(void)
+{
+    g_autofree char *dir = temp_dir();
+    g_autofree char *path = g_build_filename(dir, "grace.mp4", NULL);
+    RrCompositeConfig config = config_for(path, 320, 180);
+    Ctx ctx = {0};
+    composite_new(&ctx, &config);
+    rr_composite_add_participant(ctx.comp, "A", "Alice");
+    rr_composite_add_participant(ctx.comp, "B", "Bob");
+    gint64 added_us = g_get_monotonic_time();
+    feed_add(&ctx, "VP8", "A", "ball");
+    Feed *b = feed_add(&ctx, "VP8", "B", "smpte");
+    g_autoptr(GError) error = NULL;
+    g_assert_true(rr_composite_start(ctx.comp, &error));
+    rr_test_sender_start(ctx.feeds[0].sender); /* B's sender never starts */
+    run_until(&ctx, &ctx.started, 10000, "first media");
+    double gate_s = (g_get_monotonic_time() - added_us) / 1e6;
+    run_for(&ctx, 6000);
+    stop_and_wait(&ctx, 10000);
+    g_assert_no_error(ctx.error);
+    g_assert_cmpint(b->track, >=, 0);
+
+    guint n = 0;
+    g_autofree guint8 *frames = decode_gray(path, &n);
+    /* File frame of a time since the tracks were added (the file starts near the gate). */
+#define GRACE_FRAME(s) ((guint)MAX(0.0, ((s)-gate_s) * 30))
+    guint empty_to = GRACE_FRAME(1.5), tile_from = GRACE_FRAME(4.0), first_tile = n;
+    g_assert_cmpuint(tile_from + 30, <, n);
+    for (guint f = 0; f < n && first_tile == n; f++)
+        if (mean_level(frames, f, f + 1, 0.55, 0.1, 0.95, 0.9) > 15)
+            first_tile = f;
+    double a = motion(frames, 5, n, 0.05, 0.1, 0.45, 0.9);
+    double empty = mean_level(frames, 2, MAX(empty_to, 3u), 0.55, 0.1, 0.95, 0.9);
+    double tile = mean_level(frames, tile_from, n, 0.55, 0.1, 0.95, 0.9);
+    double tile_motion = motion(frames, tile_from, n, 0.55, 0.1, 0.95, 0.9);
+    g_test_message("frames %u (gate %.2f s after add): A moves %.2f; B level %.1f before the "
+                   "grace ends, %.1f after (motion %.2f); B's name tile from %.2f s after add",
+                   n, gate_s, a, empty, tile, tile_motion, gate_s + first_tile / 30.0);
+    g_assert_cmpfloat(a, >, 0.3);
+    g_assert_cmpfloat(empty, <, 8);
+    g_assert_cmpfloat(tile, >, empty + 20);
+    g_assert_cmpfloat(tile_motion, <, 0.1);
+    ctx_clear(&ctx);
+    rr_test_remove_dir(dir);
+}
+
 /* Audio only, to Ogg/Opus (with a late sender: the start gate) and to MP4/AAC. */
 static void test_audio_only(void)
 {
@@ -883,6 +931,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pipeline/composite/bad-config", test_bad_config);
     g_test_add_func("/pipeline/composite/grid", test_grid);
     g_test_add_func("/pipeline/composite/dynamic", test_dynamic);
+    g_test_add_func("/pipeline/composite/camera-grace", test_camera_grace);
     g_test_add_func("/pipeline/composite/audio-only", test_audio_only);
     g_test_add_func("/pipeline/composite/video-only", test_video_only);
     g_test_add_func("/pipeline/composite/stop-and-errors", test_stop_and_errors);
