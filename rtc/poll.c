@@ -18,6 +18,13 @@ static gint coalescing_poll(GPollFD *fds, guint nfds, gint timeout)
 
 void rr_poll_coalesce(GMainContext *context, guint tick)
 {
+    const char *env = g_getenv(RR_POLL_COALESCE_ENV);
+    guint64 from_env = 0;
+    if (tick == 0 && env != NULL && g_ascii_string_to_unsigned(env, 10, 0, 100, &from_env, NULL)) {
+        if (from_env == 0)
+            return; /* every wake-up as it comes */
+        tick = (guint)from_env;
+    }
     if (tick == 0)
         tick = RR_POLL_COALESCE_DEFAULT_MS;
     g_atomic_int_set(&tick_ms, (gint)MIN(tick, 100u));

@@ -19,10 +19,13 @@ G_BEGIN_DECLS
 
 /* The tick used when 0 is passed, in milliseconds. */
 #define RR_POLL_COALESCE_DEFAULT_MS 10
+/* Environment variable that sets the tick when 0 is passed: 0 turns coalescing off,
+ * 1..100 milliseconds. */
+#define RR_POLL_COALESCE_ENV "ROOMREC_POLL_TICK_MS"
 
 /* Makes @context (NULL: the global default) coalesce wake-ups into ticks of @tick_ms
- * (0: RR_POLL_COALESCE_DEFAULT_MS; at most 100). Applies to every context set up this
- * way in the process (one tick for all). */
+ * (0: $ROOMREC_POLL_TICK_MS, else RR_POLL_COALESCE_DEFAULT_MS; at most 100). Applies to
+ * every context set up this way in the process (one tick for all). */
 void rr_poll_coalesce(GMainContext *context, guint tick_ms);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* rtc/srtp: SRTP/SRTCP for one DTLS-SRTP transport, on libsrtp2.
+/* rtc/srtp: SRTP/SRTCP for one DTLS-SRTP transport.
  *
  * An RrSrtpSession is built from the keys a DTLS handshake exported (RrSrtpKeys, filled
  * by rtc/dtls) and the local DTLS role. As the DTLS client (roomrec's normal role) it
@@ -7,10 +7,14 @@
  * the *client* key and salt. Supported profiles: SRTP_AES128_CM_SHA1_80 and
  * SRTP_AEAD_AES_128_GCM.
  *
+ * Incoming SRTP, the hot path, is roomrec's own RFC 3711 / RFC 7714 code on OpenSSL
+ * (cipher and MAC contexts keyed once per session; per SSRC a rollover counter and a
+ * 1024-packet replay window; at most 4096 SSRCs, packets of further ones are refused).
+ * SRTCP, both ways, is libsrtp2's, initialised once per process on first use.
+ *
  * Unprotect failures are counted by kind (authentication, replay, other) and readable
  * with rr_srtp_session_get_stats() from any thread; every other call must come from
- * one thread at a time (the session's GMainContext). libsrtp is initialised once per
- * process on first use.
+ * one thread at a time (the session's GMainContext).
  */
 #pragma once
 
@@ -69,7 +73,8 @@ void rr_srtp_session_free(RrSrtpSession *session);
 
 /* Decrypt and authenticate one SRTP (or SRTCP) packet in place; on success *@len is
  * the length of the plain packet. A failure is counted and returned as
- * RR_RTC_ERROR_SRTP; the packet must then be dropped. */
+ * RR_RTC_ERROR_SRTP (authentication, replay, too many SSRCs) or RR_RTC_ERROR_INVALID_INPUT
+ * (malformed); the packet must then be dropped (its bytes may have been changed). */
 gboolean rr_srtp_session_unprotect_rtp(RrSrtpSession *session, guint8 *packet, gsize *len,
                                        GError **error);
 gboolean rr_srtp_session_unprotect_rtcp(RrSrtpSession *session, guint8 *packet, gsize *len,

@@ -123,10 +123,29 @@ static void test_timers_fire(void)
     g_main_context_unref(context);
 }
 
+/* ROOMREC_POLL_TICK_MS: 0 leaves the context as it was, another value is taken. */
+static void test_env(void)
+{
+    GMainContext *context = g_main_context_new();
+    GPollFunc plain = g_main_context_get_poll_func(context);
+    g_setenv(RR_POLL_COALESCE_ENV, "0", TRUE);
+    rr_poll_coalesce(context, 0);
+    g_assert_true(g_main_context_get_poll_func(context) == plain);
+    rr_poll_coalesce(context, 5); /* an explicit tick is not overridden */
+    g_assert_true(g_main_context_get_poll_func(context) != plain);
+    g_main_context_set_poll_func(context, plain);
+    g_setenv(RR_POLL_COALESCE_ENV, "junk", TRUE);
+    rr_poll_coalesce(context, 0); /* unparsable: the default */
+    g_assert_true(g_main_context_get_poll_func(context) != plain);
+    g_unsetenv(RR_POLL_COALESCE_ENV);
+    g_main_context_unref(context);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/rtc/poll/coalesces", test_coalesces);
     g_test_add_func("/rtc/poll/timers-fire", test_timers_fire);
+    g_test_add_func("/rtc/poll/env", test_env);
     return g_test_run();
 }
