@@ -148,6 +148,8 @@ void rr_comp_invoke_after(RrComposite *c, void (*func)(RrComposite *c, GstClockT
 GstElement *rr_comp_make(const char *factory, const char *name, GError **error);
 
 /* composite-tracks.c */
+/* Loads text rendering's fonts once per process, in the background (name tiles). */
+void rr_comp_warm_up_text(void);
 /* Recomputes the layout and mute states and queues them for output time @at. */
 void rr_comp_schedule(RrComposite *c, GstClockTime at);
 /* samples-selected handlers of the compositor and the audio mixer. */

@@ -421,6 +421,40 @@ void rr_comp_schedule(RrComposite *c, GstClockTime at)
 
 /* ---- name tiles ---- */
 
+/* Text rendering's first use in a process loads fontconfig's configuration and caches
+ * (pango does it on a thread of its own, and the first text waits for it): a second or
+ * more on a slow machine. Tiles are made when needed — when a camera is muted, often long
+ * after the start — so that cost is paid once, early, off the streaming and context
+ * threads: one frame through a textoverlay. */
+static gpointer warm_up_text(gpointer unused)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GstElement) p = gst_parse_launch(
+        "videotestsrc num-buffers=1 ! video/x-raw,format=I420,width=64,height=36 ! textoverlay "
+        "text=. font-desc=\"Sans 20\" ! fakesink",
+        &error);
+    if (p == NULL) {
+        GST_WARNING("cannot warm up text rendering: %s", error->message);
+        return NULL;
+    }
+    g_autoptr(GstBus) bus = gst_element_get_bus(p);
+    if (gst_element_set_state(p, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE) {
+        g_autoptr(GstMessage) msg =
+            gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    }
+    gst_element_set_state(p, GST_STATE_NULL);
+    return NULL;
+}
+
+void rr_comp_warm_up_text(void)
+{
+    static gsize once = 0;
+    if (g_once_init_enter(&once)) {
+        g_thread_unref(g_thread_new("rr-text-warm-up", warm_up_text, NULL));
+        g_once_init_leave(&once, 1);
+    }
+}
+
 static GstElement *name_tile_new(RrComposite *c, RrCompParticipant *p)
 {
     g_autofree char *desc = g_strdup_printf(

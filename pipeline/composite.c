@@ -698,6 +698,8 @@ gboolean rr_composite_start(RrComposite *c, GError **error)
                     "composite %s was already started", c->path);
         return FALSE;
     }
+    if (c->has_video)
+        rr_comp_warm_up_text();
     if (gst_element_set_state(c->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         g_autoptr(GstBus) bus = gst_element_get_bus(c->pipeline);
         g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
