@@ -13,7 +13,9 @@ static void comp_rtcp_out(guint track, GBytes *packet, gpointer ud)
 
 static void comp_started(guint track, GstClockTime running_time, gpointer ud)
 {
-    rr_recorder_media_started(ud);
+    RrRecorder *r = ud;
+    r->comp_started_rt = running_time;
+    rr_recorder_media_started(r);
 }
 
 static void comp_finished(const RrCompositeResult *res, const GError *error, gpointer ud)

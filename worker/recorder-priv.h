@@ -35,6 +35,7 @@ struct RrRecorder {
     RrTrackEgress *egress;
     char *egress_sid;
     RrComposite *composite;
+    GstClockTime comp_started_rt;  /* running time the composite's gate opened (or NONE) */
     GHashTable *comp_tracks;       /* track sid → GUINT_TO_POINTER(index + 1) */
     GHashTable *comp_participants; /* participant sids added to the composite */
 };

@@ -98,9 +98,24 @@ static gboolean on_start_timeout(gpointer data)
 
 /* How much media a track egress still lacks to hold @target_ms (0: enough, or not a
  * track egress, or the wall clock is 2 s past the target — a track that stopped sending). */
+/* How much media the file would hold if the recording stopped now, or NONE if unknown: a
+ * track egress counts what it received; a composite's file runs from its gate to the
+ * running time it stops at. */
+static GstClockTime media_held(RrRecorder *r)
+{
+    if (r->egress)
+        return rr_track_egress_get_received(r->egress);
+    if (r->composite && GST_CLOCK_TIME_IS_VALID(r->comp_started_rt)) {
+        GstClockTime now = rr_composite_get_running_time(r->composite);
+        return GST_CLOCK_TIME_IS_VALID(now) && now >= r->comp_started_rt ? now - r->comp_started_rt
+                                                                         : GST_CLOCK_TIME_NONE;
+    }
+    return GST_CLOCK_TIME_NONE;
+}
+
 static guint media_missing_ms(RrRecorder *r, guint64 target_ms)
 {
-    GstClockTime got = r->egress ? rr_track_egress_get_received(r->egress) : GST_CLOCK_TIME_NONE;
+    GstClockTime got = media_held(r);
     if (!GST_CLOCK_TIME_IS_VALID(got))
         return 0;
     gint64 missing_ms = (gint64)target_ms - (gint64)(got / GST_MSECOND);
@@ -110,8 +125,9 @@ static guint media_missing_ms(RrRecorder *r, guint64 target_ms)
     return (guint)CLAMP(missing_ms, 10, 100);
 }
 
-/* A track egress counts media (rr_track_egress_get_received): a limit is reached once the
- * file holds that much; the wall clock is only a backstop. */
+/* A limit is reached once the file holds that much media (media_held: what a track egress
+ * received, a composite's running time since its gate); the wall clock is only a
+ * backstop. */
 static gboolean on_duration(gpointer data)
 {
     RrRecorder *r = data;
@@ -154,8 +170,9 @@ void rr_recorder_media_started(RrRecorder *r)
      * end writes what the jitterbuffer holds: both limits start counting that much early,
      * so that the file holds the duration asked for. A track egress says how much media
      * it already holds (the jitterbuffer's latency plus any backlog that arrived in a
-     * burst); otherwise assume the latency. */
-    GstClockTime got = r->egress ? rr_track_egress_get_received(r->egress) : GST_CLOCK_TIME_NONE;
+     * burst), a composite how far its running time is past the gate (the latency plus
+     * however late this notice came); otherwise assume the latency. */
+    GstClockTime got = media_held(r);
     gint64 ahead_ms =
         GST_CLOCK_TIME_IS_VALID(got) ? (gint64)(got / GST_MSECOND) : RR_RECV_DEFAULT_LATENCY_MS;
     if (r->config.duration_ms)
@@ -354,6 +371,7 @@ RrRecorder *rr_recorder_new(GMainContext *context, const RrRecorderConfig *confi
 {
     g_return_val_if_fail(config && config->job && config->egress_id, NULL);
     RrRecorder *r = g_new0(RrRecorder, 1);
+    r->comp_started_rt = GST_CLOCK_TIME_NONE;
     r->context = context ? g_main_context_ref(context) : g_main_context_ref_thread_default();
     r->config = *config;
     r->job = config->job;
