@@ -289,6 +289,31 @@ static guint camera_grace_left(RrComposite *c, RrCompTrack *t)
     return ever ? 0 : MAX(grace_left(t->added_us), grace_left(t->participant->added_us));
 }
 
+/* The camera to show for @p: one whose frames flow, else (while @p has no name tile) one
+ * still within its grace, *@grace_ms being what is left of it. With neither, *@grace_ms
+ * is what is left of @p's own grace if @p has no camera track at all yet, else 0. */
+static RrCompTrack *participant_camera(RrComposite *c, RrCompParticipant *p, guint *grace_ms)
+{
+    RrCompTrack *pending = NULL;
+    gboolean any_camera = FALSE; /* a camera track is there, muted or not */
+    guint grace = 0;
+    for (guint k = 0; k < c->tracks->len; k++) {
+        RrCompTrack *t = g_ptr_array_index(c->tracks, k);
+        if (t->participant != p || t->codec->kind != RR_MEDIA_VIDEO || t->screen_share)
+            continue;
+        if (track_shows_video(c, t)) {
+            *grace_ms = 0;
+            return t;
+        }
+        any_camera = any_camera || !t->removed;
+        if (pending == NULL && p->tile == NULL && (grace = camera_grace_left(c, t)) > 0)
+            pending = t;
+    }
+    /* Without a camera track at all, theirs may be added yet. */
+    *grace_ms = pending ? grace : p->tile == NULL && !any_camera ? grace_left(p->added_us) : 0;
+    return pending;
+}
+
 static void grace_check(RrComposite *c, GstClockTime unused)
 {
     c->grace_check = FALSE;
@@ -307,26 +332,8 @@ static void schedule_video(RrComposite *c, GstClockTime at)
         part_item[i] = -1;
         if (p->removed)
             continue;
-        RrCompTrack *camera = NULL;
-        guint grace_ms = 0;
-        for (guint k = 0; k < c->tracks->len && camera == NULL; k++) {
-            RrCompTrack *t = g_ptr_array_index(c->tracks, k);
-            if (t->participant == p && !t->screen_share && track_shows_video(c, t))
-                camera = t;
-        }
-        for (guint k = 0; k < c->tracks->len && camera == NULL && p->tile == NULL; k++) {
-            RrCompTrack *t = g_ptr_array_index(c->tracks, k);
-            if (t->participant == p && (grace_ms = camera_grace_left(c, t)) > 0)
-                camera = t;
-        }
-        gboolean any_camera = FALSE; /* a camera track is there, muted or not */
-        for (guint k = 0; k < c->tracks->len && !any_camera; k++) {
-            RrCompTrack *t = g_ptr_array_index(c->tracks, k);
-            any_camera = t->participant == p && t->codec->kind == RR_MEDIA_VIDEO &&
-                         !t->screen_share && !t->removed;
-        }
-        if (camera == NULL && p->tile == NULL && !any_camera)
-            grace_ms = grace_left(p->added_us); /* their camera may be added yet */
+        guint grace_ms;
+        RrCompTrack *camera = participant_camera(c, p, &grace_ms);
         if (grace_ms > 0 && !c->grace_check) {
             /* Look again when the grace ends, should no frame have come by then. */
             c->grace_check = TRUE;

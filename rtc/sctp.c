@@ -1,14 +1,15 @@
 /* rtc/sctp: see sctp.h.
  *
  * DESIGN (threads). usrsctp calls us from two places: from inside usrsctp_conninput /
- * usrsctp_sendv / usrsctp_close on the association's own thread, and from the timer
- * thread ("sctp-timers", ours: see timer_main; retransmissions, SACKs, heartbeats). Both callbacks
- * (output_cb and receive_cb) only copy what they get into the association's Shared queue and make
- * sure a drain source is attached to the association's GMainContext; the drain source then delivers
- * packets, messages and notifications in order on that context, with no lock held. usrsctp only
- * ever sees an integer id (registered as the AF_CONN address and given as ulp_info), looked up in a
- * global registry: once an association is freed its id is gone and late callbacks from the timer
- * thread are dropped.
+ * usrsctp_sendv / usrsctp_close on the association's own thread, and from our timer
+ * thread ("sctp-timers", see timer_main: retransmissions, SACKs, heartbeats). Both
+ * callbacks (output_cb and receive_cb) only copy what they get into the association's
+ * Shared queue and make sure a drain source is attached to the association's
+ * GMainContext; the drain source then delivers packets, messages and notifications in
+ * order on that context, with no lock held. usrsctp only ever sees an integer id
+ * (registered as the AF_CONN address and given as ulp_info), looked up in a global
+ * registry: once an association is freed its id is gone and late callbacks from the
+ * timer thread are dropped.
  *
  * Locks: registry_lock guards the registry (taken in callbacks, never held while
  * calling usrsctp); lifecycle_lock guards usrsctp_init/usrsctp_finish (never taken in
@@ -201,6 +202,12 @@ static gpointer timer_main(gpointer unused)
     return NULL;
 }
 
+static void timer_start(void)
+{
+    g_atomic_int_set(&timer_stop, 0);
+    timer_thread = g_thread_new("sctp-timers", timer_main, NULL);
+}
+
 static void usrsctp_acquire(void)
 {
     g_mutex_lock(&lifecycle_lock);
@@ -208,8 +215,7 @@ static void usrsctp_acquire(void)
         usrsctp_init_nothreads(0, output_cb, NULL);
         usrsctp_sysctl_set_sctp_ecn_enable(0);
         usrsctp_running = TRUE;
-        g_atomic_int_set(&timer_stop, 0);
-        timer_thread = g_thread_new("sctp-timers", timer_main, NULL);
+        timer_start();
     }
     users++;
     g_mutex_unlock(&lifecycle_lock);
@@ -234,8 +240,7 @@ static void usrsctp_release(void)
         }
         if (usrsctp_running) {
             g_warning("usrsctp_finish did not succeed; keeping usrsctp running");
-            g_atomic_int_set(&timer_stop, 0);
-            timer_thread = g_thread_new("sctp-timers", timer_main, NULL);
+            timer_start();
         }
     }
     g_mutex_unlock(&lifecycle_lock);

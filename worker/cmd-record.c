@@ -3,9 +3,9 @@
  * Flags that say what to record are turned into the same request JSON a job file holds,
  * so both go through one validation (rr_job_spec_from_object).
  */
-#include "rtc/poll.h"
 #include "worker/cmd-record.h"
 
+#include "rtc/poll.h"
 #include "rtc/rtc-error.h"
 #include "worker/cli.h"
 #include "worker/ice-options.h"

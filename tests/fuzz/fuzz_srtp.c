@@ -9,6 +9,7 @@
 #include "rtc/rtc-error.h"
 #include "rtc/rtp.h"
 #include "rtc/srtp.h"
+#include "../unit/srtp-peer.h"
 
 #include <srtp2/srtp.h>
 #include <stdint.h>
@@ -16,45 +17,6 @@
 #include <string.h>
 
 #define MAX_PACKET 4096
-
-static void fill_keys(RrSrtpKeys *k, RrSrtpProfile profile)
-{
-    memset(k, 0, sizeof *k);
-    k->profile = profile;
-    if (!rr_srtp_profile_lengths(profile, &k->key_len, &k->salt_len))
-        abort();
-    for (guint i = 0; i < k->key_len; i++) {
-        k->client_key[i] = (guint8)(0x10 + i);
-        k->server_key[i] = (guint8)(0x80 + i);
-    }
-    for (guint i = 0; i < k->salt_len; i++) {
-        k->client_salt[i] = (guint8)(0x40 + i);
-        k->server_salt[i] = (guint8)(0xc0 + i);
-    }
-}
-
-/* The server's sender: what roomrec (the DTLS client) receives. */
-static srtp_t make_sender(const RrSrtpKeys *k)
-{
-    srtp_policy_t p;
-    memset(&p, 0, sizeof p);
-    if (k->profile == RR_SRTP_PROFILE_AES128_CM_SHA1_80) {
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-    } else {
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
-    }
-    guint8 master[RR_SRTP_MAX_KEY_LEN + RR_SRTP_MAX_SALT_LEN];
-    memcpy(master, k->server_key, k->key_len);
-    memcpy(master + k->key_len, k->server_salt, k->salt_len);
-    p.ssrc.type = ssrc_any_outbound;
-    p.key = master;
-    srtp_t s = NULL;
-    if (srtp_create(&s, &p) != srtp_err_status_ok)
-        abort();
-    return s;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -82,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rr_srtp_session_free(rx);
         return 0;
     }
-    srtp_t tx = make_sender(&keys);
+    srtp_t tx = make_peer(profile, keys.server_key, keys.server_salt, keys.key_len, keys.salt_len,
+                          TRUE); /* the server's sender: what roomrec receives */
     int len = (int)size;
     if (srtp_protect(tx, buf, &len) == srtp_err_status_ok) {
         guint8 copy[MAX_PACKET + RR_SRTP_MAX_TRAILER];
