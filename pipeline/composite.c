@@ -214,6 +214,24 @@ static GstPadProbeReturn on_gate(GstPad *pad, GstPadProbeInfo *info, gpointer da
         }
         GST_PAD_PROBE_INFO_DATA(info) = buf;
         start += cut;
+    } else if (start > gate && !g->offset_set) {
+        /* The first buffer comes after the gate (the one straddling it went by before the
+         * gate was known): a frame is stretched back to the gate, audio gets silence in
+         * front. mp4mux starts a track at its first sample, so a track starting later
+         * than 0 would be moved earlier against the other (video by up to a frame: 33 ms
+         * off lip sync). */
+        GstClockTime ext = start - gate;
+        buf = gst_buffer_make_writable(buf);
+        if (g->video) {
+            GST_BUFFER_PTS(buf) -= MIN(ext, GST_BUFFER_PTS(buf));
+            if (GST_BUFFER_DTS_IS_VALID(buf))
+                GST_BUFFER_DTS(buf) -= MIN(ext, GST_BUFFER_DTS(buf));
+            GST_BUFFER_DURATION(buf) = dur + ext;
+        } else {
+            buf = rr_audio_buffer_pad_head(buf, ext, c->audio_rate, AUDIO_BPF, &ext);
+        }
+        GST_PAD_PROBE_INFO_DATA(info) = buf;
+        start -= ext;
     }
     /* The encoders see a timeline that starts at 0 at the gate: timestamps are rewritten
      * to (running time - gate) in a plain segment of their own (some encoders, opusenc's

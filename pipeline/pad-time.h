@@ -1,5 +1,6 @@
 /* pipeline/pad-time: the running time of a buffer as seen on a pad — its PTS through the
- * pad's sticky segment — and clipping the head of a raw audio buffer at a gate. Used by
+ * pad's sticky segment — and clipping (or padding with silence) the head of a raw audio
+ * buffer at a gate. Used by
  * the pad probes (gates, start detection) on streaming threads; thread-safe, no state.
  */
 #pragma once
@@ -19,5 +20,12 @@ GstClockTime rr_pad_buffer_running_time(GstPad *pad, GstBuffer *buf);
  * when no whole sample remains. */
 GstBuffer *rr_audio_buffer_clip_head(GstBuffer *buf, GstClockTime cut, gint rate, gint bpf,
                                      GstClockTime *removed);
+
+/* Puts silence in front of raw interleaved audio @buf: the whole samples that fit in @ext
+ * (rounded down, so that the new first sample never precedes PTS - @ext). Takes ownership
+ * of @buf. Returns the (writable) buffer with PTS/DTS moved back and the duration grown
+ * by the time added (stored in *@added; 0 and @buf as it was when no whole sample fits). */
+GstBuffer *rr_audio_buffer_pad_head(GstBuffer *buf, GstClockTime ext, gint rate, gint bpf,
+                                    GstClockTime *added);
 
 G_END_DECLS

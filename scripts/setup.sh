@@ -18,7 +18,7 @@ APT_PACKAGES=(
   golang-go golang-github-pion-webrtc.v3-dev golang-github-gorilla-websocket-dev
   golang-google-protobuf-dev protoc-gen-go protobuf-compiler
   # test world
-  redis-server coturn ffmpeg jq valgrind iproute2 iptables procps psmisc curl
+  redis-server coturn ffmpeg jq valgrind iproute2 iptables procps psmisc curl python3 bsdutils
   nodejs npm ca-certificates
 )
 

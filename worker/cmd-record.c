@@ -244,8 +244,7 @@ static gboolean on_progress(gpointer ud)
                         rr_egress_status_to_string(info->status) + 7, secs / 3600, secs / 60 % 60,
                         secs % 60, size, kbps, p.participants, p.tracks);
     if (run->tty) {
-        fprintf(stderr, "\r\033[K%s", line);
-        fflush(stderr);
+        rr_log_status_line(line);
     } else if (g_get_monotonic_time() - run->last_log_us >= 10 * G_USEC_PER_SEC) {
         run->last_log_us = g_get_monotonic_time();
         g_message("progress: %s", line);
@@ -256,8 +255,9 @@ static gboolean on_progress(gpointer ud)
 static void on_status(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
 {
     Run *run = ud;
-    if (run->tty)
-        fprintf(stderr, "\r\033[K");
+    /* The new status shows at once on a terminal. */
+    if (run->tty && run->rec != NULL)
+        on_progress(run);
 }
 
 static void on_finished(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
@@ -359,7 +359,7 @@ static int run_recording(Flags *f, RrJobSpec *job)
     g_source_remove(sig_int);
     g_source_remove(sig_term);
     if (run.tty)
-        fprintf(stderr, "\r\033[K");
+        rr_log_status_line(NULL);
 
     const RrEgressInfo *info = rr_recorder_get_info(run.rec);
     int code = run.done ? exit_code(info, rr_recorder_get_error(run.rec)) : RR_EXIT_FAILED;

@@ -10,6 +10,8 @@ static char *log_job_id;       /* guarded by log_lock */
 static RrLogFormat log_format; /* set once in rr_log_init */
 static GLogLevelFlags log_min_level = G_LOG_LEVEL_MESSAGE;
 static GRegex *log_patterns; /* set once, read-only afterwards */
+static FILE *log_out;        /* stderr unless a test redirects it */
+static char *log_status;     /* the terminal's status line, guarded by log_lock */
 
 /* JWTs, "key=value" credentials in URLs and headers, and bearer tokens. */
 #define RR_LOG_PATTERN                                                                             \
@@ -39,17 +41,22 @@ void rr_log_add_secret(const char *secret)
     g_mutex_unlock(&log_lock);
 }
 
-char *rr_log_redact(const char *message)
+/* Caller holds log_lock. */
+static char *rr_log_redact_unlocked(const char *message)
 {
-    if (!message)
-        return g_strdup("");
-    GString *out = g_string_new(message);
-    g_mutex_lock(&log_lock);
+    GString *out = g_string_new(message ? message : "");
     for (guint i = 0; log_secrets && i < log_secrets->len; i++)
         g_string_replace(out, g_ptr_array_index(log_secrets, i), "[redacted]", 0);
-    g_mutex_unlock(&log_lock);
     char *r = g_regex_replace_literal(patterns(), out->str, -1, 0, "[redacted]", 0, NULL);
     g_string_free(out, TRUE);
+    return r;
+}
+
+char *rr_log_redact(const char *message)
+{
+    g_mutex_lock(&log_lock);
+    char *r = rr_log_redact_unlocked(message);
+    g_mutex_unlock(&log_lock);
     return r;
 }
 
@@ -120,8 +127,17 @@ static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields, gs
         g_log_writer_default_would_drop(level, domain))
         return G_LOG_WRITER_HANDLED;
     g_autofree char *line = rr_log_format(log_format, level, domain, message, g_get_real_time());
-    fprintf(stderr, "%s\n", line);
-    fflush(stderr);
+    FILE *out = log_out ? log_out : stderr;
+    g_mutex_lock(&log_lock);
+    /* A status line is taken off the terminal, the record printed, and the status line
+     * drawn again below it. */
+    if (log_status)
+        fputs("\r\033[K", out);
+    fprintf(out, "%s\n", line);
+    if (log_status)
+        fputs(log_status, out);
+    fflush(out);
+    g_mutex_unlock(&log_lock);
     return G_LOG_WRITER_HANDLED;
 }
 
@@ -138,5 +154,29 @@ void rr_log_set_job_id(const char *job_id)
     g_mutex_lock(&log_lock);
     g_free(log_job_id);
     log_job_id = g_strdup(job_id);
+    g_mutex_unlock(&log_lock);
+}
+
+void rr_log_status_line(const char *line)
+{
+    FILE *out = log_out ? log_out : stderr;
+    g_mutex_lock(&log_lock);
+    if (line == NULL && log_status == NULL) {
+        g_mutex_unlock(&log_lock);
+        return;
+    }
+    g_free(log_status);
+    log_status = line ? rr_log_redact_unlocked(line) : NULL;
+    fputs("\r\033[K", out);
+    if (log_status)
+        fputs(log_status, out);
+    fflush(out);
+    g_mutex_unlock(&log_lock);
+}
+
+void rr_log_set_output(FILE *out)
+{
+    g_mutex_lock(&log_lock);
+    log_out = out;
     g_mutex_unlock(&log_lock);
 }

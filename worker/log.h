@@ -12,6 +12,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdio.h>
 
 G_BEGIN_DECLS
 
@@ -29,5 +30,11 @@ char *rr_log_redact(const char *message);
 /* Format one record as the writer would (without the trailing newline). */
 char *rr_log_format(RrLogFormat format, GLogLevelFlags level, const char *domain,
                     const char *message, gint64 unix_usec);
+/* A status line for a terminal (no newline): drawn at once, in place of the previous one,
+ * and kept below the log records written after it (each record clears it, is printed, and
+ * the line is drawn again). NULL clears it for good. Redacted like a record. */
+void rr_log_status_line(const char *line);
+/* Where records and the status line go (default stderr; for tests). */
+void rr_log_set_output(FILE *out);
 
 G_END_DECLS

@@ -30,6 +30,16 @@ stop_room
 egress_ok composite "$comp"
 egress_ok bob "$part"
 egress_ok alice "$palice"
+# Both tracks of every file start at 0: mp4mux starts a track at its first sample, so a
+# track whose first sample came late would be moved earlier against the other.
+for f in "$comp" "$part" "$palice"; do
+  firsts=$(for s in v a; do
+    ffprobe -v error -select_streams $s -show_entries packet=pts_time -of csv=p=0 "$f" | sed -n 1p
+  done | tr '\n' ' ')
+  awk -v f="$firsts" 'BEGIN { n = split(f, t, " "); exit !(n == 2 && t[1] + 0 == 0 && t[2] + 0 <= 0.0001) }' &&
+    ok "$(basename "$f"): video and audio start at 0 ($firsts)" ||
+    fail "$(basename "$f"): first video/audio packets at $firsts, not 0"
+done
 
 # ---- composite ----
 analyze composite "$comp" --flash --tones 500,1000 --rect 0,0.3,0.5,0.4 --rect 0.5,0.3,0.5,0.4

@@ -10,7 +10,10 @@
 #     a bad job file → exit 2 naming the field's path;
 #  C. SIGINT mid-recording → COMPLETE with a playable file; --max-duration → exit 9
 #     EGRESS_LIMIT_REACHED;
-#  D. room composite, audio only (Opus in Ogg, decodes, duration).
+#  D. room composite, audio only (Opus in Ogg, decodes, duration);
+#  E. on a terminal (a pty from script(1)): a progress line redrawn in place every second
+#     (elapsed, bytes, bitrate, participants) that log records never run into, cleared
+#     before the EgressInfo.
 set -euo pipefail
 secret=record-secret-0123456789abcdef0123
 . "$(dirname "$0")/data/lib.sh"
@@ -143,6 +146,56 @@ wait_rc $rec_pid
 [ "$rc" -eq 0 ] && ok "D: room composite audio-only exit 0" || fail "D: composite exit $rc: $(tail -3 "$work/comp.log")"
 check_file comp opus ogg 6
 check "D: the request is echoed" '.roomComposite.audioOnly == true' "$work/comp.json"
+
+# ---- E: on a terminal ----
+set +e
+script -qec "'$roomrec' record --url '$url' --api-key $key --api-secret $secret \
+  --local-address 127.0.0.1 --room demo --track alice/mic --duration 5 \
+  --output '$work/out/tty' --info-file '$work/tty.info.json' --json >'$work/tty.json'" /dev/null </dev/null >"$work/tty.out"
+rc=$?
+set -e
+[ "$rc" -eq 0 ] && ok "E: on a terminal: exit 0" || fail "E: on a terminal: exit $rc"
+check_file tty opus ogg 5
+# What the terminal showed: pieces between line ends and "clear line" sequences. Each is
+# a log record or the progress line; a record never follows the progress line on its
+# line, and the terminal is left with the progress line cleared.
+python3 - "$work/tty.out" >"$work/tty.check" <<'PY' || true
+import re, sys
+raw = open(sys.argv[1], "rb").read().decode("utf-8", "replace").replace("\r\n", "\n")
+prog = re.compile(r"^([A-Z_]+) (\d\d):(\d\d):(\d\d)  (.+?)  (\d+) kbit/s  "
+                  r"(\d+) participant\(s\), (\d+) track\(s\)$")
+log = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [A-Z]+ ")
+seen, bad, logs = [], [], 0
+lines = raw.split("\n")
+for n, line in enumerate(lines):
+    pieces = line.split("\r\x1b[K")
+    for i, p in enumerate(pieces):
+        if not p:
+            continue
+        m = prog.match(p)
+        if m:
+            seen.append(m.groups())
+            if i == len(pieces) - 1 and n < len(lines) - 1:
+                bad.append("a line break right after the progress line: %r" % p)
+        elif log.match(p):
+            logs += 1
+            if i == 0 and n > 0 and prog.match(lines[n - 1].split("\r\x1b[K")[-1]):
+                bad.append("a record glued to the progress line: %r" % p)
+        else:
+            bad.append("neither a record nor the progress line: %r" % p)
+secs = sorted({int(g[1]) * 3600 + int(g[2]) * 60 + int(g[3]) for g in seen})
+active = [g for g in seen if g[0] == "ACTIVE"]
+print("progress lines %d, seconds %s, records %d, last %r" % (len(seen), secs, logs, seen[-1:]))
+good = (len(secs) >= 3 and active and int(active[-1][6]) >= 1 and int(active[-1][5]) > 0
+        and logs >= 1 and not bad and lines[-1].endswith("\r\x1b[K"))
+print("ok" if good else "FAIL")
+for b in bad[:5]:
+    print(b)
+PY
+cat "$work/tty.check"
+[ "$(sed -n 2p "$work/tty.check")" = ok ] &&
+  ok "E: the progress line advances every second, log records stay on lines of their own" ||
+  fail "E: terminal output: $(cat "$work/tty.check") (see $work/tty.out)"
 stop_room
 
 if [ "$failures" -ne 0 ]; then

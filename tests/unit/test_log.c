@@ -55,6 +55,42 @@ static void test_format_json(void)
     rr_log_set_job_id(NULL);
 }
 
+/* The terminal's status line stays below the records: each record clears it, is printed
+ * on a line of its own, and the status line is drawn again. */
+static void test_status_line(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    g_assert_nonnull(out);
+    rr_log_init(RR_LOG_FORMAT_TEXT, G_LOG_LEVEL_MESSAGE);
+    rr_log_set_output(out);
+    rr_log_add_secret("status-secret-xyz");
+    g_message("before");
+    rr_log_status_line("ACTIVE 00:00:01 status-secret-xyz");
+    g_message("during");
+    g_info("dropped below the level");
+    rr_log_status_line("ACTIVE 00:00:02");
+    rr_log_status_line(NULL);
+    rr_log_status_line(NULL); /* nothing left to clear: no output */
+    g_message("after");
+    rr_log_set_output(NULL);
+    fclose(out);
+
+    /* Records start at column 0 once the status line's characters are cleared. */
+    g_auto(GStrv) lines = g_strsplit(buf, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 4);
+    g_assert_true(g_str_has_prefix(lines[0], "20"));
+    g_assert_true(g_str_has_suffix(lines[0], " NOTICE roomrec before"));
+    g_assert_true(g_str_has_prefix(lines[1], "\r\033[KACTIVE 00:00:01 [redacted]\r\033[K20"));
+    g_assert_true(g_str_has_suffix(lines[1], " NOTICE roomrec during"));
+    g_assert_true(
+        g_str_has_prefix(lines[2], "ACTIVE 00:00:01 [redacted]\r\033[KACTIVE 00:00:02\r\033[K20"));
+    g_assert_true(g_str_has_suffix(lines[2], " NOTICE roomrec after"));
+    g_assert_cmpstr(lines[3], ==, "");
+    free(buf);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -63,5 +99,6 @@ int main(int argc, char **argv)
     g_test_add_func("/worker/log/redact-registered", test_redact_registered);
     g_test_add_func("/worker/log/format-text", test_format_text);
     g_test_add_func("/worker/log/format-json", test_format_json);
+    g_test_add_func("/worker/log/status-line", test_status_line);
     return g_test_run();
 }

@@ -73,6 +73,40 @@ static void test_clip_head(void)
     g_assert_null(rr_audio_buffer_clip_head(ramp(0, pts), 0, RATE, BPF, NULL));
 }
 
+static void test_pad_head(void)
+{
+    const GstClockTime pts = 5 * GST_SECOND;
+    GstClockTime added = 1;
+    /* Less than a sample: unchanged. */
+    GstBuffer *b = rr_audio_buffer_pad_head(ramp(480, pts), 20 * GST_USECOND, RATE, BPF, &added);
+    g_assert_cmpuint(added, ==, 0);
+    g_assert_cmpuint(gst_buffer_get_size(b), ==, 480 * BPF);
+    g_assert_cmpuint(GST_BUFFER_PTS(b), ==, pts);
+    gst_buffer_unref(b);
+
+    /* 10.01 ms: 480 whole samples (10 ms) of silence in front, the ramp after them. */
+    b = rr_audio_buffer_pad_head(ramp(480, pts), 10 * GST_MSECOND + 10 * GST_USECOND, RATE, BPF,
+                                 &added);
+    g_assert_cmpuint(added, ==, 10 * GST_MSECOND);
+    g_assert_cmpuint(GST_BUFFER_PTS(b), ==, pts - 10 * GST_MSECOND);
+    g_assert_cmpuint(GST_BUFFER_DURATION(b), ==, 20 * GST_MSECOND);
+    g_assert_cmpuint(gst_buffer_get_size(b), ==, 960 * BPF);
+    gint16 v[4];
+    g_assert_cmpuint(gst_buffer_extract(b, 479 * BPF, v, sizeof v), ==, sizeof v);
+    g_assert_cmpint(v[0], ==, 0);
+    g_assert_cmpint(v[1], ==, 0);
+    g_assert_cmpint(v[2], ==, 0); /* ramp sample 0 */
+    g_assert_cmpuint(gst_buffer_extract(b, 481 * BPF, v, 2), ==, 2);
+    g_assert_cmpint(v[0], ==, 1);
+    gst_buffer_unref(b);
+
+    /* Not before 0. */
+    b = rr_audio_buffer_pad_head(ramp(480, GST_MSECOND), 10 * GST_MSECOND, RATE, BPF, &added);
+    g_assert_cmpuint(added, ==, 0);
+    g_assert_cmpuint(GST_BUFFER_PTS(b), ==, GST_MSECOND);
+    gst_buffer_unref(b);
+}
+
 static void test_running_time(void)
 {
     GstPad *pad = gst_pad_new("sink", GST_PAD_SINK);
@@ -102,6 +136,7 @@ int main(int argc, char **argv)
     gst_init(&argc, &argv);
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/pipeline/pad-time/clip-head", test_clip_head);
+    g_test_add_func("/pipeline/pad-time/pad-head", test_pad_head);
     g_test_add_func("/pipeline/pad-time/running-time", test_running_time);
     int ret = g_test_run();
     gst_deinit();
