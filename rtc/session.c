@@ -1150,8 +1150,35 @@ RrPeer *rr_session_get_peer(RrSession *s)
 
 void rr_session_subscribe(RrSession *s, const char *const *track_sids, gboolean subscribe)
 {
-    g_autoptr(GBytes) f = rr_signal_encode_subscription(track_sids, subscribe);
+    /* The list is what a resume's sync state and a rejoin ask for again; only what changes
+     * it is sent. */
+    const char *const *had = (const char *const *)s->track_sids;
+    g_autoptr(GPtrArray) change = g_ptr_array_new();
+    g_autoptr(GStrvBuilder) keep = g_strv_builder_new();
+    for (guint i = 0; had && had[i]; i++) {
+        if (!subscribe && track_sids && g_strv_contains(track_sids, had[i]))
+            g_ptr_array_add(change, (gpointer)had[i]);
+        else
+            g_strv_builder_add(keep, had[i]);
+    }
+    for (guint i = 0; subscribe && track_sids && track_sids[i]; i++) {
+        gboolean dup = FALSE;
+        for (guint k = 0; k < change->len && !dup; k++)
+            dup = g_str_equal(g_ptr_array_index(change, k), track_sids[i]);
+        if (dup || (had && g_strv_contains(had, track_sids[i])) || !*track_sids[i])
+            continue;
+        g_ptr_array_add(change, (gpointer)track_sids[i]);
+        g_strv_builder_add(keep, track_sids[i]);
+    }
+    if (change->len == 0)
+        return;
+    g_ptr_array_add(change, NULL);
+    g_autoptr(GBytes) f =
+        rr_signal_encode_subscription((const char *const *)change->pdata, subscribe);
     send_frame(s, f);
+    char **old = s->track_sids;
+    s->track_sids = g_strv_builder_end(keep);
+    g_strfreev(old); /* after sending: @change points into it */
 }
 
 gboolean rr_session_send_rtcp(RrSession *s, const guint8 *pkt, gsize len, GError **error)

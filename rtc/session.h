@@ -157,7 +157,8 @@ const char *rr_session_get_room_name(RrSession *s);
 const char *rr_session_get_participant_sid(RrSession *s);
 RrPeer *rr_session_get_peer(RrSession *s); /* NULL before the first offer */
 
-/* Subscribe/unsubscribe explicitly (auto_subscribe off). */
+/* Subscribe/unsubscribe explicitly (auto_subscribe off). Only changes are sent; the list is
+ * kept and asked for again after a resume or a rejoin. */
 void rr_session_subscribe(RrSession *s, const char *const *track_sids, gboolean subscribe);
 /* Send RTCP (compound) to the server on the subscriber connection. */
 gboolean rr_session_send_rtcp(RrSession *s, const guint8 *pkt, gsize len, GError **error);

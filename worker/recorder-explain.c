@@ -103,6 +103,17 @@ static gboolean wanted(const RrJobSpec *job, const RrParticipant *p, const Livek
     return FALSE;
 }
 
+char **rr_recorder_wanted_sids(const RrJobSpec *job, const RrParticipant *p)
+{
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    for (guint i = 0; p->tracks && i < p->tracks->len; i++) {
+        const Livekit__TrackInfo *ti = g_ptr_array_index(p->tracks, i);
+        if (ti->sid && *ti->sid && wanted(job, p, ti))
+            g_strv_builder_add(b, ti->sid);
+    }
+    return g_strv_builder_end(b);
+}
+
 static const char *job_target(const RrJobSpec *job, GString *tmp)
 {
     switch (job->kind) {

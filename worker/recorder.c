@@ -302,8 +302,16 @@ static void on_track_muted(RrSession *s, const RrTrack *t, gpointer ud)
 static void on_participant(RrSession *s, const RrParticipant *p, gpointer ud)
 {
     RrRecorder *r = ud;
-    if (!r->stopping && recordable_participant(r, p->identity, p->kind))
-        rr_recorder_media_participant(r, p);
+    if (r->stopping || !recordable_participant(r, p->identity, p->kind))
+        return;
+    rr_recorder_media_participant(r, p);
+    /* Without auto-subscription (all but room composites), the tracks the job records are
+     * subscribed to as they are published (the session sends only new subscriptions). */
+    if (r->job->kind != RR_JOB_ROOM_COMPOSITE) {
+        g_auto(GStrv) sids = rr_recorder_wanted_sids(r->job, p);
+        if (sids[0])
+            rr_session_subscribe(s, (const char *const *)sids, TRUE);
+    }
 }
 
 static void on_speakers(RrSession *s, const char *const *sids, gpointer ud)
@@ -392,7 +400,9 @@ RrRecorder *rr_recorder_new(GMainContext *context, const RrRecorderConfig *confi
     RrSessionConfig sc = config->session;
     sc.room = r->job->room_name;
     sc.identity = r->egress_id;
-    sc.auto_subscribe = TRUE;
+    /* Like LiveKit's egress: a room composite takes every track; the other jobs subscribe
+     * to theirs alone (see on_participant). */
+    sc.auto_subscribe = r->job->kind == RR_JOB_ROOM_COMPOSITE;
     sc.send_receiver_reports = FALSE; /* the pipeline's rtpbin sends them */
     r->session = rr_session_new(r->context, &sc, &session_callbacks, r, error);
     if (!r->session || !rr_recorder_media_init(r, error)) {

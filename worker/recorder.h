@@ -77,6 +77,10 @@ void rr_recorder_get_progress(RrRecorder *r, RrRecorderProgress *progress);
 /* Whether @track is what a track-id string names: its sid or "IDENTITY/TRACKNAME". */
 gboolean rr_recorder_track_matches(const RrTrack *track, const char *id);
 
+/* (transfer full) The sids of @p's published tracks that @job records, NULL-terminated
+ * (empty when none): what a recorder without auto-subscription subscribes to. */
+char **rr_recorder_wanted_sids(const RrJobSpec *job, const RrParticipant *p);
+
 /* (transfer full) Why nothing could be recorded, from the session's state: used as
  * the details of an ABORTED status. */
 char *rr_recorder_explain_no_start(RrSession *session, const RrJobSpec *job,

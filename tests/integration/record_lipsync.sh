@@ -30,6 +30,17 @@ stop_room
 egress_ok composite "$comp"
 egress_ok bob "$part"
 egress_ok alice "$palice"
+# The participant egresses subscribed to their participant's tracks alone (bob's when he
+# joined, after the recorder); the composite to everyone's.
+for who in alice bob; do
+  check "$who's participant egress received $who's camera and mic alone" \
+    "[.clients[] | select(.identity == \"EG_$who\") | {auto_subscribe, tracks: ([.tracks[] |
+      select(.packets_sent > 0) | \"\\(.participant)/\\(.name)\"] | sort)}] ==
+     [{auto_subscribe: false, tracks: [\"$who/camera\", \"$who/mic\"]}]" "$work/lipsync.report.json"
+done
+check "the composite received all four tracks" \
+  '[.clients[] | select(.identity == "EG_composite") | .tracks[] | select(.packets_sent > 0)] | length == 4' \
+  "$work/lipsync.report.json"
 # Both tracks of every file start at 0: mp4mux starts a track at its first sample, so a
 # track whose first sample came late would be moved earlier against the other.
 for f in "$comp" "$part" "$palice"; do

@@ -13,7 +13,9 @@
 #  D. room composite, audio only (Opus in Ogg, decodes, duration);
 #  E. on a terminal (a pty from script(1)): a progress line redrawn in place every second
 #     (elapsed, bytes, bitrate, participants) that log records never run into, cleared
-#     before the EgressInfo.
+#     before the EgressInfo;
+#  F. from the room's report: each track egress joined without auto-subscription and
+#     was sent its own track alone.
 set -euo pipefail
 secret=record-secret-0123456789abcdef0123
 . "$(dirname "$0")/data/lib.sh"
@@ -197,6 +199,19 @@ cat "$work/tty.check"
   ok "E: the progress line advances every second, log records stay on lines of their own" ||
   fail "E: terminal output: $(cat "$work/tty.check") (see $work/tty.out)"
 stop_room
+
+# ---- F: a track egress subscribes to its own track alone (the room's report) ----
+for spec in alice:alice/camera bob:bob/camera carol:carol/mic job:bob/mic sigint:carol/mic \
+  limit:alice/mic tty:alice/mic; do
+  IFS=: read -r name track <<<"$spec"
+  id=$(jq -r '.egressId // empty' "$work/$name.json" 2>/dev/null || true)
+  got=$(jq -c --arg id "$id" '[.clients[] | select(.identity == $id) | {auto_subscribe,
+    tracks: [.tracks[] | select(.packets_sent > 0) | "\(.participant)/\(.name)"]}]' \
+    "$work/a.report.json" 2>/dev/null || true)
+  [ "$got" = "[{\"auto_subscribe\":false,\"tracks\":[\"$track\"]}]" ] &&
+    ok "F: $name received $track alone, without auto-subscription" ||
+    fail "F: $name ($id) in the room's report: $got, wanted $track alone"
+done
 
 if [ "$failures" -ne 0 ]; then
   echo "record_track: $failures check(s) failed"
