@@ -121,8 +121,23 @@ static const RrTrackEgressCallbacks egress_callbacks = {
 
 static gboolean egress_add_track(RrRecorder *r, const RrTrack *t)
 {
-    if (r->egress)
-        return g_strcmp0(r->egress_sid, t->sid) == 0; /* the same track after a rejoin */
+    if (r->egress) {
+        if (g_strcmp0(r->egress_sid, t->sid) != 0)
+            return FALSE;
+        /* The same track after a rejoin: a new SSRC (the receive side takes it up, with a
+         * key frame request) and perhaps a new payload type, mapped back to the first. */
+        if (g_ascii_strcasecmp(t->codec, r->egress_codec) != 0) {
+            g_message("recorder: track %s came back as %s (was %s)", t->sid, t->codec,
+                      r->egress_codec);
+            rr_recorder_end(r, RR_EGRESS_COMPLETE, NULL, NULL, 0, "the track changed codec");
+            return FALSE;
+        }
+        r->egress_pt_in = t->pt != r->egress_pt ? (gint)t->pt : -1;
+        r->egress_away = FALSE;
+        g_message("recorder: track %s is back (ssrc %08x, payload type %u)", t->sid, t->ssrc,
+                  t->pt);
+        return TRUE;
+    }
     g_autoptr(GError) error = NULL;
     const RrCodec *codec = rr_codec_find(t->codec, &error);
     if (!codec) {
@@ -144,6 +159,9 @@ static gboolean egress_add_track(RrRecorder *r, const RrTrack *t)
         return FALSE;
     }
     r->egress_sid = g_strdup(t->sid);
+    r->egress_codec = g_strdup(t->codec);
+    r->egress_pt = t->pt;
+    r->egress_pt_in = -1;
     g_message("recorder: writing %s", r->output_path);
     return TRUE;
 }
@@ -169,11 +187,37 @@ void rr_recorder_media_remove_track(RrRecorder *r, const RrTrack *t)
 {
     if (is_composite(r)) {
         rr_recorder_composite_remove_track(r, t);
-    } else if (r->egress && g_strcmp0(t->sid, r->egress_sid) == 0 && r->active) {
-        /* LiveKit ends a track egress when its track is unpublished. */
-        g_message("recorder: track %s ended", t->sid);
-        rr_recorder_end(r, RR_EGRESS_COMPLETE, NULL, NULL, 0, "the track was unpublished");
+    } else if (r->egress && g_strcmp0(t->sid, r->egress_sid) == 0) {
+        if (rr_session_get_state(r->session) == RR_SESSION_RECONNECTING) {
+            /* A rejoin drops every track with the media connection: the file waits for
+             * the track to come back (rr_recorder_media_rejoined ends it if it does not). */
+            r->egress_away = TRUE;
+            g_message("recorder: track %s is gone while the session rejoins", t->sid);
+        } else if (r->active) {
+            /* LiveKit ends a track egress when its track is unpublished. */
+            g_message("recorder: track %s ended", t->sid);
+            rr_recorder_end(r, RR_EGRESS_COMPLETE, NULL, NULL, 0, "the track was unpublished");
+        }
     }
+}
+
+void rr_recorder_media_rejoined(RrRecorder *r)
+{
+    if (!r->egress || !r->egress_away || r->stopping)
+        return;
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, rr_session_get_participants(r->session));
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        const RrParticipant *p = v;
+        for (guint i = 0; p->tracks && i < p->tracks->len; i++) {
+            const Livekit__TrackInfo *ti = g_ptr_array_index(p->tracks, i);
+            if (g_strcmp0(ti->sid, r->egress_sid) == 0)
+                return; /* still published: it comes back with the new connection */
+        }
+    }
+    g_message("recorder: track %s was unpublished while the session rejoined", r->egress_sid);
+    rr_recorder_end(r, RR_EGRESS_COMPLETE, NULL, NULL, 0, "the track was unpublished");
 }
 
 void rr_recorder_media_mute(RrRecorder *r, const RrTrack *t)
@@ -197,8 +241,15 @@ void rr_recorder_media_speakers(RrRecorder *r, const char *const *sids)
 void rr_recorder_media_push_rtp(RrRecorder *r, const RrTrack *t, const guint8 *pkt, gsize len)
 {
     if (r->egress) {
-        if (g_strcmp0(t->sid, r->egress_sid) == 0)
-            rr_track_egress_push_rtp(r->egress, pkt, len, NULL);
+        if (g_strcmp0(t->sid, r->egress_sid) != 0)
+            return;
+        if (r->egress_pt_in >= 0 && len >= 12 && (pkt[1] & 0x7f) == r->egress_pt_in) {
+            g_autofree guint8 *copy = g_memdup2(pkt, len);
+            copy[1] = (guint8)((copy[1] & 0x80) | r->egress_pt);
+            rr_track_egress_push_rtp(r->egress, copy, len, NULL);
+            return;
+        }
+        rr_track_egress_push_rtp(r->egress, pkt, len, NULL);
         return;
     }
     gint idx = r->composite ? rr_recorder_composite_index(r, t) : -1;
@@ -256,5 +307,6 @@ void rr_recorder_media_free(RrRecorder *r)
     g_clear_pointer(&r->comp_tracks, g_hash_table_unref);
     g_clear_pointer(&r->comp_participants, g_hash_table_unref);
     g_clear_pointer(&r->egress_sid, g_free);
+    g_clear_pointer(&r->egress_codec, g_free);
     g_clear_pointer(&r->output_path, g_free);
 }

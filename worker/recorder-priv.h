@@ -34,6 +34,10 @@ struct RrRecorder {
     gboolean media_done; /* the pipeline's finished callback came (or there is none) */
     RrTrackEgress *egress;
     char *egress_sid;
+    char *egress_codec;
+    guint8 egress_pt;     /* the payload type the egress was made for */
+    gint egress_pt_in;    /* after a rejoin: the track's new payload type, or -1 */
+    gboolean egress_away; /* the track went with the media connection (a rejoin) */
     RrComposite *composite;
     GstClockTime comp_started_rt;  /* running time the composite's gate opened (or NONE) */
     GHashTable *comp_tracks;       /* track sid → GUINT_TO_POINTER(index + 1) */
@@ -52,6 +56,8 @@ gboolean rr_recorder_media_init(RrRecorder *r, GError **error);
 gboolean rr_recorder_media_start(RrRecorder *r, GError **error);
 gboolean rr_recorder_media_add_track(RrRecorder *r, const RrTrack *t);
 void rr_recorder_media_remove_track(RrRecorder *r, const RrTrack *t);
+/* The session joined again after a rejoin (its participants are those of the new join). */
+void rr_recorder_media_rejoined(RrRecorder *r);
 void rr_recorder_media_mute(RrRecorder *r, const RrTrack *t);
 void rr_recorder_media_participant(RrRecorder *r, const RrParticipant *p);
 void rr_recorder_media_speakers(RrRecorder *r, const char *const *sids);

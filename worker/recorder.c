@@ -213,6 +213,8 @@ static void on_state(RrSession *s, RrSessionState state, const GError *error, gp
     }
     if (r->left || r->stopping)
         return;
+    if (state == RR_SESSION_JOINED)
+        rr_recorder_media_rejoined(r);
     if (state != RR_SESSION_FAILED && !(state == RR_SESSION_CLOSED && error) &&
         state != RR_SESSION_CLOSED)
         return;

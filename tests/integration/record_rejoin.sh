@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# labels: c,record
+# Recordings that live through a full rejoin (tests/testroom/scenarios/four.json): a track
+# egress of carol's H.264 camera, one of dave's microphone and a room composite (grid,
+# 640x360) run for 12 s; ~4 s after the files started, the room sends each recorder a
+# leave with action RECONNECT, so each joins again and is sent its tracks anew on a new
+# media connection (new SSRCs). Every recording must go on to the end: exit 0,
+# COMPLETE, a file of the requested length that decodes without errors, with the media
+# of after the rejoin in it (frames and tones in its last seconds), and the room's report
+# must show the second join.
+set -euo pipefail
+. "$(dirname "$0")/data/record-lib.sh"
+require_record
+
+start_room rejoin "$scenarios/four.json"
+record_bg cam four --track carol/camera --output "$work/cam" --duration 12
+cam_pid=$rec_pid
+record_bg mic four --track dave/mic --output "$work/mic" --duration 12
+mic_pid=$rec_pid
+record_bg comp four --layout grid --width 640 --height 360 --output "$work/comp.mp4" --duration 12
+comp_pid=$rec_pid
+for name in cam mic comp; do
+  for _ in $(seq 300); do grep -q EGRESS_ACTIVE "$work/$name.log" && break; sleep 0.1; done
+done
+sleep 4
+for name in cam mic comp; do
+  curl -s -m 10 -X POST "$url/debug/leave?identity=EG_$name&action=RECONNECT" >"$work/$name.leave" ||
+    true
+  grep -q . "$work/$name.leave" && echo "ok: leave RECONNECT sent to EG_$name" ||
+    fail "the room did not take the leave for EG_$name"
+done
+record_wait cam "$cam_pid"
+record_wait mic "$mic_pid"
+record_wait comp "$comp_pid"
+stop_room
+
+for name in cam mic comp; do
+  check "$name: COMPLETE with one file" \
+    '.status == "EGRESS_COMPLETE" and (.fileResults | length == 1)' "$work/$name.json"
+  check "$name: joined twice (the first left with the RECONNECT)" \
+    '[.clients[] | select(.identity == $id) | .closed_reason] == ["debug leave RECONNECT", "client leave"]' \
+    "$work/rejoin.report.json" --arg id "EG_$name"
+  grep -q "rejoin" "$work/$name.log" && echo "ok: $name: the log tells of the rejoin" ||
+    fail "$name: no rejoin in the log"
+done
+
+# ---- carol's camera: H.264 in MP4, 12 s, frames up to the end ----
+f=$(jq -r '.fileResults[0].location // empty' "$work/cam.json")
+analyze cam "$f"
+C=$work/cam.an.json
+check "cam: H.264, no decode errors" \
+  '([.streams[].codec] == ["h264"]) and (.errors | length == 0)' "$C"
+check "cam: 12 s (±0.5), frames to the end, at most a short gap at the rejoin" \
+  '(.discover_duration_ms - 12000 | fabs) <= 500 and .video.last_pts_ms >= 11000 and
+   .video.max_gap_ms < 2500 and .video.frames >= 250' "$C"
+
+# ---- dave's microphone: Opus in Ogg, his 900 Hz tone to the end ----
+f=$(jq -r '.fileResults[0].location // empty' "$work/mic.json")
+analyze mic "$f" --tones 900
+M=$work/mic.an.json
+check "mic: Opus, no decode errors, 12 s (±0.5)" \
+  '([.streams[].codec] == ["opus"]) and (.errors | length == 0) and
+   (.discover_duration_ms - 12000 | fabs) <= 500' "$M"
+check "mic: the tone before and after the rejoin (seconds 2, 9 and 10)" \
+  'tone(2; 900) > 0.3 and tone(9; 900) > 0.3 and tone(10; 900) > 0.3' "$M"
+
+# ---- the composite: every participant's tile and tone after the rejoin ----
+analyze comp "$work/comp.mp4" --grid 2x2 --tones 300,500,700,900
+P=$work/comp.an.json
+check "comp: no decode errors, 12 s (±0.5)" \
+  '(.errors | length == 0) and (.discover_duration_ms - 12000 | fabs) <= 500' "$P"
+check "comp: all four participants' tiles in seconds 2 and 10" \
+  '(all_hues_at(2) == ["blue","green","red","yellow"]) and (all_hues_at(10) == ["blue","green","red","yellow"])' "$P"
+check "comp: all four tones in second 10" \
+  '[tone(10; 300), tone(10; 500), tone(10; 700), tone(10; 900)] | min >= 0.03' "$P"
+finish record_rejoin
