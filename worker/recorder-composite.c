@@ -2,6 +2,21 @@
  * an RrComposite — participants and tracks follow the room. See recorder-priv.h. */
 #include "worker/recorder-priv.h"
 
+/* A recorded track: its composite index, and what it came with. */
+typedef struct {
+    guint index;
+    guint8 pt;
+    char *codec;
+    gboolean away; /* dropped with the media connection by a rejoin */
+} RrRecCompTrack;
+
+static void comp_track_free(gpointer data)
+{
+    RrRecCompTrack *ct = data;
+    g_free(ct->codec);
+    g_free(ct);
+}
+
 static void comp_rtcp_out(guint track, GBytes *packet, gpointer ud)
 {
     RrRecorder *r = ud;
@@ -51,7 +66,7 @@ gboolean rr_recorder_composite_init(RrRecorder *r, GError **error)
     r->composite = rr_composite_new(&cfg, r->context, &comp_callbacks, r, error);
     if (!r->composite)
         return FALSE;
-    r->comp_tracks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    r->comp_tracks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, comp_track_free);
     r->comp_participants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_message("recorder: writing %s (%s layout)", r->output_path, r->job->layout);
     return TRUE;
@@ -59,8 +74,8 @@ gboolean rr_recorder_composite_init(RrRecorder *r, GError **error)
 
 gint rr_recorder_composite_index(RrRecorder *r, const RrTrack *t)
 {
-    gpointer v = g_hash_table_lookup(r->comp_tracks, t->sid);
-    return v ? (gint)GPOINTER_TO_UINT(v) - 1 : -1;
+    const RrRecCompTrack *ct = r->comp_tracks ? g_hash_table_lookup(r->comp_tracks, t->sid) : NULL;
+    return ct ? (gint)ct->index : -1;
 }
 
 static void ensure_participant(RrRecorder *r, const char *sid, const char *name)
@@ -76,12 +91,30 @@ static const char *display_name(const char *name, const char *identity)
     return name && *name ? name : identity;
 }
 
+static void remove_branch(RrRecorder *r, const char *sid)
+{
+    RrRecCompTrack *ct = g_hash_table_lookup(r->comp_tracks, sid);
+    if (ct == NULL)
+        return;
+    rr_composite_remove_track(r->composite, ct->index);
+    g_hash_table_remove(r->comp_tracks, sid);
+}
+
 gboolean rr_recorder_composite_add_track(RrRecorder *r, const RrTrack *t)
 {
     if (!r->composite)
         return FALSE;
-    if (rr_recorder_composite_index(r, t) >= 0) /* the same track again after a rejoin */
-        rr_recorder_composite_remove_track(r, t);
+    RrRecCompTrack *had = g_hash_table_lookup(r->comp_tracks, t->sid);
+    if (had && had->pt == t->pt && g_ascii_strcasecmp(had->codec, t->codec) == 0) {
+        /* The same track after a rejoin: its branch stays (its tile does not change); the
+         * receive side takes up the new SSRC and asks for a key frame. */
+        had->away = FALSE;
+        rr_composite_set_track_muted(r->composite, had->index, t->muted);
+        g_message("recorder: track %s is back (ssrc %08x)", t->sid, t->ssrc);
+        return TRUE;
+    }
+    if (had) /* back with another codec or payload type: a new branch */
+        remove_branch(r, t->sid);
     ensure_participant(r, t->participant_sid,
                        display_name(t->participant_name, t->participant_identity));
     RrCompositeTrack ct = {
@@ -98,7 +131,11 @@ gboolean rr_recorder_composite_add_track(RrRecorder *r, const RrTrack *t)
                   error->message);
         return FALSE;
     }
-    g_hash_table_insert(r->comp_tracks, g_strdup(t->sid), GUINT_TO_POINTER((guint)idx + 1));
+    RrRecCompTrack *rec = g_new0(RrRecCompTrack, 1);
+    rec->index = (guint)idx;
+    rec->pt = t->pt;
+    rec->codec = g_strdup(t->codec);
+    g_hash_table_insert(r->comp_tracks, g_strdup(t->sid), rec);
     if (t->muted)
         rr_composite_set_track_muted(r->composite, (guint)idx, TRUE);
     return TRUE;
@@ -106,11 +143,35 @@ gboolean rr_recorder_composite_add_track(RrRecorder *r, const RrTrack *t)
 
 void rr_recorder_composite_remove_track(RrRecorder *r, const RrTrack *t)
 {
-    gint idx = r->composite ? rr_recorder_composite_index(r, t) : -1;
-    if (idx < 0)
+    RrRecCompTrack *ct = r->comp_tracks ? g_hash_table_lookup(r->comp_tracks, t->sid) : NULL;
+    if (ct == NULL)
         return;
-    rr_composite_remove_track(r->composite, (guint)idx);
-    g_hash_table_remove(r->comp_tracks, t->sid);
+    if (rr_session_get_state(r->session) == RR_SESSION_RECONNECTING) {
+        /* A rejoin drops every track with the media connection: the tile keeps its last
+         * picture until the track comes back (rr_recorder_composite_rejoined removes it
+         * if it is no longer published). */
+        ct->away = TRUE;
+        return;
+    }
+    remove_branch(r, t->sid);
+}
+
+void rr_recorder_composite_rejoined(RrRecorder *r)
+{
+    if (!r->comp_tracks)
+        return;
+    g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, r->comp_tracks);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (((RrRecCompTrack *)v)->away && !rr_recorder_track_published(r, k))
+            g_ptr_array_add(gone, g_strdup(k));
+    for (guint i = 0; i < gone->len; i++) {
+        g_message("recorder: track %s was unpublished while the session rejoined",
+                  (const char *)g_ptr_array_index(gone, i));
+        remove_branch(r, g_ptr_array_index(gone, i));
+    }
 }
 
 void rr_recorder_composite_mute(RrRecorder *r, const RrTrack *t)

@@ -40,7 +40,7 @@ struct RrRecorder {
     gboolean egress_away; /* the track went with the media connection (a rejoin) */
     RrComposite *composite;
     GstClockTime comp_started_rt;  /* running time the composite's gate opened (or NONE) */
-    GHashTable *comp_tracks;       /* track sid → GUINT_TO_POINTER(index + 1) */
+    GHashTable *comp_tracks;       /* track sid → RrRecCompTrack (recorder-composite.c) */
     GHashTable *comp_participants; /* participant sids added to the composite */
 };
 
@@ -58,6 +58,8 @@ gboolean rr_recorder_media_add_track(RrRecorder *r, const RrTrack *t);
 void rr_recorder_media_remove_track(RrRecorder *r, const RrTrack *t);
 /* The session joined again after a rejoin (its participants are those of the new join). */
 void rr_recorder_media_rejoined(RrRecorder *r);
+/* Whether a participant of the session publishes the track @sid. */
+gboolean rr_recorder_track_published(RrRecorder *r, const char *sid);
 void rr_recorder_media_mute(RrRecorder *r, const RrTrack *t);
 void rr_recorder_media_participant(RrRecorder *r, const RrParticipant *p);
 void rr_recorder_media_speakers(RrRecorder *r, const char *const *sids);
@@ -84,5 +86,6 @@ void rr_recorder_composite_remove_track(RrRecorder *r, const RrTrack *t);
 void rr_recorder_composite_mute(RrRecorder *r, const RrTrack *t);
 void rr_recorder_composite_participant(RrRecorder *r, const RrParticipant *p);
 gint rr_recorder_composite_index(RrRecorder *r, const RrTrack *t);
+void rr_recorder_composite_rejoined(RrRecorder *r);
 
 G_END_DECLS
