@@ -9,7 +9,8 @@
  *
  * Tracks: a track is reported (track_added) when three things agree: the latest offer's
  * mid_to_track_id maps a receiving m-section to it, a participant update lists it, and
- * the answer chose a codec for it. Anything breaking that reports track_removed.
+ * the answer chose a codec for it. Anything breaking that reports track_removed. That
+ * bookkeeping is in session-tracks.c; the JSON report in session-report.c.
  *
  * Losing the socket resumes (`reconnect=1&sid=`, keeping the peer connection and
  * tracks), with backoff; leave{RESUME} does the same at once; leave{RECONNECT} or a
@@ -19,62 +20,8 @@
 
 #include "rtc/rtc-error.h"
 #include "rtc/rtcp.h"
-#include "rtc/rtp.h"
-#include "rtc/signal-client.h"
-#include "rtc/signal-codec.h"
+#include "rtc/session-priv.h"
 #include "rtc/token.h"
-
-#define RR_SESSION_DEFAULT_PROTOCOL 16
-
-struct _RrSession {
-    GMainContext *ctx;
-    RrSessionCallbacks cbs;
-    gpointer ud;
-
-    /* configuration (owned copies) */
-    char *url, *api_key, *api_secret, *room, *identity, *name;
-    char **track_sids;
-    gboolean auto_subscribe;
-    RrIceConfig ice;
-    GArray *ice_servers; /* RrIceServer with owned strings: configured ones */
-    char **ice_nat_map, **ice_local_addresses;
-    guint join_timeout_s, resume_attempts;
-    gboolean send_rr;
-    int protocol;
-
-    char *token; /* current (refreshed) token */
-    RrSignalClient *sig;
-    RrCert *cert;
-    RrPeer *peer;
-    RrSessionState state;
-    gboolean leaving;
-    gboolean resuming; /* the open socket was a resume */
-    guint resume_tries;
-    guint rejoin_tries;    /* rejoins since media last flowed */
-    gboolean media_flowed; /* DTLS came up at least once */
-    guint retry_source, join_timer, ping_timer, rr_timer;
-
-    char *participant_sid, *room_name, *room_sid;
-    GArray *join_servers; /* RrIceServer with owned strings from the JoinResponse */
-    gboolean force_relay;
-    guint ping_interval_s, ping_timeout_s;
-    gint64 last_pong_us, rtt_ms;
-    char *signalling_ip;
-
-    GHashTable *participants; /* sid → RrParticipant* */
-    GHashTable *tracks;       /* track sid → RrTrack* */
-    GHashTable *mid_to_track; /* mid → track sid (latest offer) */
-    GHashTable *speakers;     /* sid → float level (boxed as double*) */
-    char *offer_sdp, *answer_sdp;
-    guint32 offer_id;
-    guint32 local_ssrc;
-
-    struct {
-        guint joins, resumes, rejoins, offers, answers, candidates_sent, candidates_received;
-        guint pings, pongs, updates, leaves_received, refreshed_tokens, keyframe_requests;
-        guint ice_restarts;
-    } n;
-};
 
 /* ---- small helpers ---- */
 
@@ -104,45 +51,6 @@ static void add_ice_server(GArray *a, const char *url, const char *user, const c
 {
     RrIceServer s = {g_strdup(url), g_strdup(user), g_strdup(cred)};
     g_array_append_val(a, s);
-}
-
-static void track_free(RrTrack *t)
-{
-    g_free(t->sid);
-    g_free(t->name);
-    g_free(t->participant_sid);
-    g_free(t->participant_identity);
-    g_free(t->participant_name);
-    g_free(t->mime_type);
-    g_free(t->codec);
-    g_free(t->fmtp);
-    g_free(t->mid);
-    g_array_unref(t->keyframe_times);
-    g_array_unref(t->pli_times);
-    g_free(t);
-}
-
-static void participant_free(RrParticipant *p)
-{
-    g_free(p->sid);
-    g_free(p->identity);
-    g_free(p->name);
-    g_free(p->metadata);
-    g_ptr_array_unref(p->tracks);
-    g_free(p);
-}
-
-static void track_info_free(gpointer p)
-{
-    protobuf_c_message_free_unpacked(p, NULL);
-}
-
-static Livekit__TrackInfo *track_info_copy(const Livekit__TrackInfo *info)
-{
-    gsize n = livekit__track_info__get_packed_size(info);
-    g_autofree guint8 *buf = g_malloc(n ? n : 1);
-    livekit__track_info__pack(info, buf);
-    return livekit__track_info__unpack(NULL, n, buf);
 }
 
 static void set_state(RrSession *s, RrSessionState state, const GError *error)
@@ -192,164 +100,6 @@ static void fail(RrSession *s, GError *error /* (transfer full) */)
     stop_timer(s, &s->join_timer);
     stop_timer(s, &s->retry_source);
     set_state(s, RR_SESSION_FAILED, err);
-}
-
-/* ---- tracks ---- */
-
-static const Livekit__TrackInfo *find_track_info(RrSession *s, const char *track_sid,
-                                                 RrParticipant **owner)
-{
-    GHashTableIter it;
-    gpointer v;
-    g_hash_table_iter_init(&it, s->participants);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
-        RrParticipant *p = v;
-        for (guint i = 0; i < p->tracks->len; i++) {
-            const Livekit__TrackInfo *ti = g_ptr_array_index(p->tracks, i);
-            if (g_strcmp0(ti->sid, track_sid) == 0) {
-                *owner = p;
-                return ti;
-            }
-        }
-    }
-    return NULL;
-}
-
-static void remove_track(RrSession *s, const char *sid)
-{
-    RrTrack *t = g_hash_table_lookup(s->tracks, sid);
-    if (!t)
-        return;
-    g_info("session: track %s (%s of %s) removed", t->sid, t->codec, t->participant_identity);
-    g_autofree char *key = NULL;
-    g_hash_table_steal_extended(s->tracks, sid, (gpointer *)&key, NULL);
-    if (s->cbs.track_removed)
-        s->cbs.track_removed(s, t, s->ud);
-    track_free(t);
-}
-
-static void remove_all_tracks(RrSession *s)
-{
-    g_autofree gpointer *keys = g_hash_table_get_keys_as_array(s->tracks, NULL);
-    g_autoptr(GPtrArray) sids = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; keys[i]; i++)
-        g_ptr_array_add(sids, g_strdup(keys[i]));
-    for (guint i = 0; i < sids->len; i++)
-        remove_track(s, g_ptr_array_index(sids, i));
-}
-
-static RrTrack *track_new(const RrSdpChoice *c, const Livekit__TrackInfo *ti,
-                          const RrParticipant *p)
-{
-    RrTrack *t = g_new0(RrTrack, 1);
-    t->keyframe_times = g_array_new(FALSE, FALSE, sizeof(gint64));
-    t->pli_times = g_array_new(FALSE, FALSE, sizeof(gint64));
-    t->sid = g_strdup(ti->sid);
-    t->name = g_strdup(ti->name);
-    t->participant_sid = g_strdup(p->sid);
-    t->participant_identity = g_strdup(p->identity);
-    t->participant_name = g_strdup(p->name);
-    t->kind = c->kind == RR_SDP_KIND_VIDEO ? RR_TRACK_KIND_VIDEO : RR_TRACK_KIND_AUDIO;
-    t->source = (RrTrackSource)ti->source;
-    t->mime_type = g_strdup(ti->mime_type);
-    t->codec = g_strdup(c->codec);
-    t->clock_rate = c->clock_rate;
-    t->channels = c->channels;
-    t->pt = c->pt;
-    t->rtx_pt = c->rtx_pt;
-    t->ssrc = c->ssrcs->len ? g_array_index(c->ssrcs, guint32, 0) : 0;
-    t->rtx_ssrc = c->rtx_ssrcs->len ? g_array_index(c->rtx_ssrcs, guint32, 0) : 0;
-    t->fmtp = g_strdup(c->fmtp);
-    t->mid = g_strdup(c->mid);
-    t->muted = ti->muted;
-    t->width = ti->width;
-    t->height = ti->height;
-    return t;
-}
-
-/* Bring the reported tracks in line with the latest answer, mapping and participants. */
-static void reconcile_tracks(RrSession *s)
-{
-    const RrSdpAnswer *answer = s->peer ? rr_peer_get_answer(s->peer) : NULL;
-    /* Removals first (a reused m-section may now carry another track). */
-    g_autofree gpointer *keys = g_hash_table_get_keys_as_array(s->tracks, NULL);
-    g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; keys[i]; i++) {
-        RrTrack *t = g_hash_table_lookup(s->tracks, keys[i]);
-        RrParticipant *owner = NULL;
-        const RrSdpChoice *c = answer ? rr_sdp_answer_find_mid(answer, t->mid) : NULL;
-        const char *mapped = g_hash_table_lookup(s->mid_to_track, t->mid);
-        if (!c || !c->receiving || g_strcmp0(mapped, t->sid) != 0 ||
-            !find_track_info(s, t->sid, &owner) || c->pt != t->pt)
-            g_ptr_array_add(gone, g_strdup(t->sid));
-    }
-    for (guint i = 0; i < gone->len; i++)
-        remove_track(s, g_ptr_array_index(gone, i));
-    if (!answer)
-        return;
-    for (guint i = 0; i < answer->choices->len; i++) {
-        const RrSdpChoice *c = g_ptr_array_index(answer->choices, i);
-        if (!c->receiving || (c->kind != RR_SDP_KIND_AUDIO && c->kind != RR_SDP_KIND_VIDEO))
-            continue;
-        const char *sid = g_hash_table_lookup(s->mid_to_track, c->mid);
-        RrParticipant *owner = NULL;
-        const Livekit__TrackInfo *ti = sid ? find_track_info(s, sid, &owner) : NULL;
-        if (!ti)
-            continue;
-        RrTrack *t = g_hash_table_lookup(s->tracks, sid);
-        if (!t) {
-            t = track_new(c, ti, owner);
-            g_hash_table_insert(s->tracks, g_strdup(t->sid), t);
-            g_info("session: track %s added: %s %s of %s (%s), ssrc %u%s", t->sid,
-                   t->kind == RR_TRACK_KIND_VIDEO ? "video" : "audio", t->codec,
-                   t->participant_identity, rr_track_source_to_string(t->source), t->ssrc,
-                   t->muted ? ", muted" : "");
-            if (s->cbs.track_added)
-                s->cbs.track_added(s, t, s->ud);
-        } else if (t->muted != ti->muted) {
-            t->muted = ti->muted;
-            g_info("session: track %s %s", t->sid, t->muted ? "muted" : "unmuted");
-            if (s->cbs.track_muted)
-                s->cbs.track_muted(s, t, s->ud);
-        }
-    }
-}
-
-static RrTrack *track_for_mid(RrSession *s, const char *mid)
-{
-    const char *sid = g_hash_table_lookup(s->mid_to_track, mid);
-    return sid ? g_hash_table_lookup(s->tracks, sid) : NULL;
-}
-
-static void track_count(RrTrack *t, const RrRtpHeader *hdr, const guint8 *pkt)
-{
-    RrTrackStats *st = &t->stats;
-    gint64 now = g_get_monotonic_time();
-    if (st->packets == 0) {
-        st->base_seq = st->highest_seq = hdr->seq;
-        st->first_us = now;
-    } else {
-        gint16 delta = (gint16)(hdr->seq - (guint16)st->highest_seq);
-        if (delta > 0)
-            st->highest_seq += delta;
-        st->max_gap_us = MAX(st->max_gap_us, now - st->last_us);
-    }
-    st->packets++;
-    st->bytes += hdr->payload_len;
-    st->last_us = now;
-    guint64 expected = (guint64)(st->highest_seq - st->base_seq) + 1;
-    st->lost = expected > st->packets ? expected - st->packets : 0;
-    /* A keyframe may span several flagged packets (H.264 SPS + IDR): count frames. */
-    if ((st->keyframes == 0 || hdr->timestamp != st->keyframe_ts) &&
-        rr_rtp_is_keyframe(rr_rtp_codec_from_name(t->codec), pkt + hdr->header_len,
-                           hdr->payload_len)) {
-        st->keyframes++;
-        st->keyframe_ts = hdr->timestamp;
-        if (t->keyframe_times->len < RR_TRACK_MAX_TIMES) {
-            gint64 wall = g_get_real_time();
-            g_array_append_val(t->keyframe_times, wall);
-        }
-    }
 }
 
 /* ---- peer callbacks ---- */
@@ -403,10 +153,10 @@ static void peer_rtp(RrPeer *peer, const RrSdpChoice *choice, const RrRtpHeader 
                      const guint8 *pkt, gsize len, gpointer data)
 {
     RrSession *s = data;
-    RrTrack *t = track_for_mid(s, choice->mid);
+    RrTrack *t = rr_sess_track_for_mid(s, choice->mid);
     if (!t)
         return;
-    track_count(t, hdr, pkt);
+    rr_sess_track_count(t, hdr, pkt);
     if (s->cbs.rtp)
         s->cbs.rtp(s, t, pkt, len, s->ud);
 }
@@ -428,7 +178,7 @@ static const RrPeerCallbacks peer_callbacks = {
 
 static void drop_peer(RrSession *s)
 {
-    remove_all_tracks(s);
+    rr_sess_remove_all_tracks(s);
     g_clear_pointer(&s->peer, rr_peer_free);
     g_hash_table_remove_all(s->mid_to_track);
     g_clear_pointer(&s->offer_sdp, g_free);
@@ -452,59 +202,6 @@ static gboolean create_peer(RrSession *s, GError **error)
     if (s->signalling_ip)
         rr_peer_set_signalling_address(s->peer, s->signalling_ip);
     return TRUE;
-}
-
-/* ---- participants ---- */
-
-static void apply_participant(RrSession *s, const Livekit__ParticipantInfo *pi)
-{
-    if (!pi->sid || !*pi->sid || g_strcmp0(pi->sid, s->participant_sid) == 0)
-        return;
-    RrParticipant *p = g_hash_table_lookup(s->participants, pi->sid);
-    if (p && pi->version && pi->version < p->version) {
-        g_debug("session: dropping stale update v%u of %s (have v%u)", pi->version, pi->sid,
-                p->version);
-        return;
-    }
-    if (pi->state == LIVEKIT__PARTICIPANT_INFO__STATE__DISCONNECTED) {
-        if (!p)
-            return;
-        g_info("session: participant %s (%s) left", p->identity, p->sid);
-        p->state = pi->state;
-        g_ptr_array_set_size(p->tracks, 0);
-        reconcile_tracks(s);
-        g_autofree char *key = NULL;
-        g_hash_table_steal_extended(s->participants, pi->sid, (gpointer *)&key, NULL);
-        if (s->cbs.participant)
-            s->cbs.participant(s, p, s->ud);
-        participant_free(p);
-        return;
-    }
-    if (!p) {
-        p = g_new0(RrParticipant, 1);
-        p->sid = g_strdup(pi->sid);
-        p->tracks = g_ptr_array_new_with_free_func(track_info_free);
-        g_hash_table_insert(s->participants, g_strdup(pi->sid), p);
-        g_info("session: participant %s (%s) is in the room", pi->identity, pi->sid);
-    }
-    g_free(p->identity);
-    p->identity = g_strdup(pi->identity);
-    g_free(p->name);
-    p->name = g_strdup(pi->name);
-    g_free(p->metadata);
-    p->metadata = g_strdup(pi->metadata);
-    p->version = pi->version;
-    p->state = pi->state;
-    p->kind = pi->kind;
-    p->is_publisher = pi->is_publisher;
-    g_ptr_array_set_size(p->tracks, 0);
-    for (gsize i = 0; i < pi->n_tracks; i++) {
-        Livekit__TrackInfo *copy = track_info_copy(pi->tracks[i]);
-        if (copy)
-            g_ptr_array_add(p->tracks, copy);
-    }
-    if (s->cbs.participant)
-        s->cbs.participant(s, p, s->ud);
 }
 
 /* ---- signalling ---- */
@@ -614,7 +311,7 @@ static void handle_join(RrSession *s, const Livekit__JoinResponse *j)
            s->room_name, s->participant_sid, j->n_other_participants, s->join_servers->len,
            s->force_relay ? ", relay forced" : "");
     for (gsize i = 0; i < j->n_other_participants; i++)
-        apply_participant(s, j->other_participants[i]);
+        rr_sess_apply_participant(s, j->other_participants[i]);
     g_autoptr(GError) err = NULL;
     if (!create_peer(s, &err)) {
         fail(s, g_steal_pointer(&err));
@@ -663,7 +360,7 @@ static void handle_offer(RrSession *s, const Livekit__SessionDescription *sd)
     s->n.answers++;
     send_frame(s, f);
     rr_peer_answer_sent(s->peer);
-    reconcile_tracks(s);
+    rr_sess_reconcile_tracks(s);
 }
 
 static void handle_trickle(RrSession *s, const Livekit__TrickleRequest *t)
@@ -816,8 +513,8 @@ static void on_frame(RrSignalClient *c, GBytes *frame, gpointer data)
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_UPDATE:
         s->n.updates++;
         for (gsize i = 0; i < m->update->n_participants; i++)
-            apply_participant(s, m->update->participants[i]);
-        reconcile_tracks(s);
+            rr_sess_apply_participant(s, m->update->participants[i]);
+        rr_sess_reconcile_tracks(s);
         break;
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_SPEAKERS_CHANGED:
         handle_speakers(s, m->speakers_changed);
@@ -1047,9 +744,10 @@ RrSession *rr_session_new(GMainContext *context, const RrSessionConfig *cfg,
     s->resume_attempts = cfg->resume_attempts ? cfg->resume_attempts : 8;
     s->send_rr = cfg->send_receiver_reports;
     s->protocol = cfg->protocol ? cfg->protocol : RR_SESSION_DEFAULT_PROTOCOL;
-    s->participants =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)participant_free);
-    s->tracks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)track_free);
+    s->participants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify)rr_sess_participant_free);
+    s->tracks =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)rr_sess_track_free);
     s->mid_to_track = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->speakers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->local_ssrc = g_random_int() | 1;
@@ -1209,162 +907,4 @@ gboolean rr_session_request_keyframe(RrSession *s, const char *track_sid, GError
         g_array_append_val(t->pli_times, wall);
     }
     return TRUE;
-}
-
-/* Wall-clock times as milliseconds since the epoch. */
-static void add_times(JsonBuilder *b, const char *k, const GArray *times)
-{
-    json_builder_set_member_name(b, k);
-    json_builder_begin_array(b);
-    for (guint i = 0; i < times->len; i++)
-        json_builder_add_int_value(b, g_array_index(times, gint64, i) / 1000);
-    json_builder_end_array(b);
-}
-
-static void add_str(JsonBuilder *b, const char *k, const char *v)
-{
-    json_builder_set_member_name(b, k);
-    json_builder_add_string_value(b, v ? v : "");
-}
-
-static void add_int(JsonBuilder *b, const char *k, gint64 v)
-{
-    json_builder_set_member_name(b, k);
-    json_builder_add_int_value(b, v);
-}
-
-static void add_bool(JsonBuilder *b, const char *k, gboolean v)
-{
-    json_builder_set_member_name(b, k);
-    json_builder_add_boolean_value(b, v);
-}
-
-void rr_session_build_json(RrSession *s, JsonBuilder *b)
-{
-    json_builder_begin_object(b);
-    add_str(b, "state", rr_session_state_to_string(s->state));
-    add_str(b, "room", s->room_name);
-    add_str(b, "room_sid", s->room_sid);
-    add_str(b, "participant_sid", s->participant_sid);
-    add_str(b, "identity", s->identity);
-    add_str(b, "signalling_address", s->signalling_ip);
-    add_int(b, "rtt_ms", s->rtt_ms);
-    json_builder_set_member_name(b, "counters");
-    json_builder_begin_object(b);
-    add_int(b, "joins", s->n.joins);
-    add_int(b, "resumes", s->n.resumes);
-    add_int(b, "rejoins", s->n.rejoins);
-    add_int(b, "offers", s->n.offers);
-    add_int(b, "answers", s->n.answers);
-    add_int(b, "candidates_sent", s->n.candidates_sent);
-    add_int(b, "candidates_received", s->n.candidates_received);
-    add_int(b, "pings", s->n.pings);
-    add_int(b, "pongs", s->n.pongs);
-    add_int(b, "updates", s->n.updates);
-    add_int(b, "leaves_received", s->n.leaves_received);
-    add_int(b, "refreshed_tokens", s->n.refreshed_tokens);
-    add_int(b, "keyframe_requests", s->n.keyframe_requests);
-    add_int(b, "ice_restarts", s->n.ice_restarts);
-    json_builder_end_object(b);
-
-    json_builder_set_member_name(b, "participants");
-    json_builder_begin_array(b);
-    GHashTableIter it;
-    gpointer v;
-    g_hash_table_iter_init(&it, s->participants);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
-        RrParticipant *p = v;
-        json_builder_begin_object(b);
-        add_str(b, "sid", p->sid);
-        add_str(b, "identity", p->identity);
-        add_str(b, "name", p->name);
-        add_int(b, "version", p->version);
-        json_builder_set_member_name(b, "tracks");
-        json_builder_begin_array(b);
-        for (guint i = 0; i < p->tracks->len; i++) {
-            const Livekit__TrackInfo *ti = g_ptr_array_index(p->tracks, i);
-            json_builder_begin_object(b);
-            add_str(b, "sid", ti->sid);
-            add_str(b, "name", ti->name);
-            add_str(b, "type", ti->type == LIVEKIT__TRACK_TYPE__VIDEO ? "video" : "audio");
-            add_str(b, "source", rr_track_source_to_string((RrTrackSource)ti->source));
-            add_str(b, "mime_type", ti->mime_type);
-            add_bool(b, "muted", ti->muted);
-            add_bool(b, "subscribed", g_hash_table_contains(s->tracks, ti->sid));
-            json_builder_end_object(b);
-        }
-        json_builder_end_array(b);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-
-    json_builder_set_member_name(b, "tracks");
-    json_builder_begin_array(b);
-    gint64 now = g_get_monotonic_time();
-    g_hash_table_iter_init(&it, s->tracks);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
-        RrTrack *t = v;
-        json_builder_begin_object(b);
-        add_str(b, "sid", t->sid);
-        add_str(b, "participant", t->participant_identity);
-        add_str(b, "kind", t->kind == RR_TRACK_KIND_VIDEO ? "video" : "audio");
-        add_str(b, "source", rr_track_source_to_string(t->source));
-        add_str(b, "codec", t->codec);
-        add_int(b, "clock_rate", t->clock_rate);
-        add_int(b, "pt", t->pt);
-        add_int(b, "ssrc", t->ssrc);
-        add_int(b, "rtx_ssrc", t->rtx_ssrc);
-        add_str(b, "mid", t->mid);
-        add_bool(b, "muted", t->muted);
-        add_int(b, "packets", t->stats.packets);
-        add_int(b, "bytes", t->stats.bytes);
-        add_int(b, "lost", t->stats.lost);
-        add_int(b, "keyframes", t->stats.keyframes);
-        double secs = t->stats.packets ? (t->stats.last_us - t->stats.first_us) / 1e6 : 0;
-        json_builder_set_member_name(b, "receiving_seconds");
-        json_builder_add_double_value(b, secs);
-        json_builder_set_member_name(b, "kbps");
-        json_builder_add_double_value(b, secs > 0 ? t->stats.bytes * 8 / secs / 1000 : 0);
-        add_int(b, "ms_since_last_packet", t->stats.packets ? (now - t->stats.last_us) / 1000 : -1);
-        add_int(b, "max_gap_ms", t->stats.max_gap_us / 1000);
-        if (t->kind == RR_TRACK_KIND_VIDEO) {
-            add_times(b, "keyframe_times_ms", t->keyframe_times);
-            add_times(b, "pli_times_ms", t->pli_times);
-        }
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-
-    json_builder_set_member_name(b, "peer");
-    if (!s->peer) {
-        json_builder_add_null_value(b);
-    } else {
-        RrPeerStats ps;
-        rr_peer_get_stats(s->peer, &ps);
-        json_builder_begin_object(b);
-        static const char *dtls_names[] = {"new", "connecting", "connected", "failed", "closed"};
-        add_str(b, "dtls_state", dtls_names[rr_peer_get_dtls_state(s->peer)]);
-        add_str(b, "srtp_profile", rr_peer_get_srtp_profile(s->peer));
-        add_bool(b, "sctp_up", rr_peer_get_sctp_up(s->peer));
-        json_builder_set_member_name(b, "data_channels");
-        json_builder_begin_array(b);
-        for (const char *const *l = rr_peer_get_open_channels(s->peer); *l; l++)
-            json_builder_add_string_value(b, *l);
-        json_builder_end_array(b);
-        add_int(b, "srtp_auth_failures", ps.srtp.auth_fail);
-        add_int(b, "srtp_replay_failures", ps.srtp.replay_fail);
-        add_int(b, "srtp_other_failures", ps.srtp.other_fail);
-        add_int(b, "rtp_packets", ps.srtp.rtp_unprotected);
-        add_int(b, "rtcp_packets", ps.srtp.rtcp_unprotected);
-        add_int(b, "rtcp_sent", ps.srtp.rtcp_protected);
-        add_int(b, "rtx_packets", ps.rtx_packets);
-        add_int(b, "unknown_ssrc", ps.unknown_ssrc);
-        add_int(b, "packets_before_dtls", ps.packets_before_dtls);
-        add_int(b, "malformed", ps.malformed);
-        json_builder_set_member_name(b, "ice");
-        g_autoptr(RrIceReport) rep = rr_ice_transport_get_report(rr_peer_get_ice(s->peer));
-        rr_ice_report_build_json(rep, b);
-        json_builder_end_object(b);
-    }
-    json_builder_end_object(b);
 }
