@@ -70,11 +70,13 @@ P=$work/comp.an.json
 check "comp: no decode errors, 12 s (±0.5)" \
   '(.errors | length == 0) and (.discover_duration_ms - 12000 | fabs) <= 500' "$P"
 # The tiles stay through the rejoin (their branches are kept; the tracks come back into
-# them): every second from 1 to 10 shows all four cameras.
+# them): every second from 3 to 10 shows all four cameras.
 check "comp: all four participants' cameras in every second, through the rejoin" \
-  '[range(1; 11) as $t | all_hues_at($t) == ["blue","green","red","yellow"]] | all' "$P"
-# Frame by frame (per-second means would hide it): from 1 s to 11 s no quadrant loses its
-# camera's colour, not even for the frames around the rejoin.
+  '[range(3; 11) as $t | all_hues_at($t) == ["blue","green","red","yellow"]] | all' "$P"
+# Frame by frame (per-second means would hide it): from 3 s to 11 s no quadrant loses its
+# camera's colour, not even for the frames around the rejoin (4 s in or later). Before
+# that, cameras whose first key frames came late may still be missing (under ASan the
+# four were once missing up to 2.1 s).
 ffmpeg -nostdin -v error -i "$work/comp.mp4" -vf scale=64:36 -pix_fmt rgb24 -f rawvideo \
   "$work/comp.rgb" || fail "comp: cannot decode to raw frames"
 python3 - "$work/comp.rgb" >"$work/comp.frames" <<'PY' || true
@@ -89,7 +91,7 @@ def hue(r, g, b):  # as record-lib.sh's jq hue
     return "none"
 bad = []
 n = len(data) // size
-for i in range(30, min(n, 330)):
+for i in range(90, min(n, 330)):
     f = data[i * size:(i + 1) * size]
     hues = []
     for qy in (0, 1):
@@ -108,7 +110,7 @@ print("ok" if n >= 330 and not bad else "FAIL")
 PY
 cat "$work/comp.frames"
 [ "$(sed -n 2p "$work/comp.frames")" = ok ] &&
-  ok "comp: every frame from 1 s to 11 s shows the four cameras" ||
+  ok "comp: every frame from 3 s to 11 s shows the four cameras" ||
   fail "comp: frames without a camera: $(head -1 "$work/comp.frames")"
 check "comp: all four tones in second 10" \
   '[tone(10; 300), tone(10; 500), tone(10; 700), tone(10; 900)] | min >= 0.03' "$P"
