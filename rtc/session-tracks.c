@@ -62,6 +62,12 @@ static const Livekit__TrackInfo *find_track_info(RrSession *s, const char *track
     return NULL;
 }
 
+gboolean rr_session_track_published(RrSession *s, const char *track_sid)
+{
+    RrParticipant *owner;
+    return find_track_info(s, track_sid, &owner) != NULL;
+}
+
 static void remove_track(RrSession *s, const char *sid)
 {
     RrTrack *t = g_hash_table_lookup(s->tracks, sid);

@@ -156,6 +156,8 @@ GHashTable *rr_session_get_tracks(RrSession *s);       /* track sid → RrTrack*
 const char *rr_session_get_room_name(RrSession *s);
 const char *rr_session_get_participant_sid(RrSession *s);
 RrPeer *rr_session_get_peer(RrSession *s); /* NULL before the first offer */
+/* Whether a participant of the room (as last updated) publishes the track @track_sid. */
+gboolean rr_session_track_published(RrSession *s, const char *track_sid);
 
 /* Subscribe/unsubscribe explicitly (auto_subscribe off). Only changes are sent; the list is
  * kept and asked for again after a resume or a rejoin. */

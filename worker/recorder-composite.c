@@ -165,7 +165,7 @@ void rr_recorder_composite_rejoined(RrRecorder *r)
     gpointer k, v;
     g_hash_table_iter_init(&it, r->comp_tracks);
     while (g_hash_table_iter_next(&it, &k, &v))
-        if (((RrRecCompTrack *)v)->away && !rr_recorder_track_published(r, k))
+        if (((RrRecCompTrack *)v)->away && !rr_session_track_published(r->session, k))
             g_ptr_array_add(gone, g_strdup(k));
     for (guint i = 0; i < gone->len; i++) {
         g_message("recorder: track %s was unpublished while the session rejoined",

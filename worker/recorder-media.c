@@ -201,22 +201,6 @@ void rr_recorder_media_remove_track(RrRecorder *r, const RrTrack *t)
     }
 }
 
-gboolean rr_recorder_track_published(RrRecorder *r, const char *sid)
-{
-    GHashTableIter it;
-    gpointer v;
-    g_hash_table_iter_init(&it, rr_session_get_participants(r->session));
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
-        const RrParticipant *p = v;
-        for (guint i = 0; p->tracks && i < p->tracks->len; i++) {
-            const Livekit__TrackInfo *ti = g_ptr_array_index(p->tracks, i);
-            if (g_strcmp0(ti->sid, sid) == 0)
-                return TRUE;
-        }
-    }
-    return FALSE;
-}
-
 void rr_recorder_media_rejoined(RrRecorder *r)
 {
     if (r->stopping)
@@ -226,7 +210,7 @@ void rr_recorder_media_rejoined(RrRecorder *r)
         return;
     }
     /* Still published: the track comes back with the new connection. */
-    if (!r->egress || !r->egress_away || rr_recorder_track_published(r, r->egress_sid))
+    if (!r->egress || !r->egress_away || rr_session_track_published(r->session, r->egress_sid))
         return;
     g_message("recorder: track %s was unpublished while the session rejoined", r->egress_sid);
     rr_recorder_end(r, RR_EGRESS_COMPLETE, NULL, NULL, 0, "the track was unpublished");

@@ -58,8 +58,6 @@ gboolean rr_recorder_media_add_track(RrRecorder *r, const RrTrack *t);
 void rr_recorder_media_remove_track(RrRecorder *r, const RrTrack *t);
 /* The session joined again after a rejoin (its participants are those of the new join). */
 void rr_recorder_media_rejoined(RrRecorder *r);
-/* Whether a participant of the session publishes the track @sid. */
-gboolean rr_recorder_track_published(RrRecorder *r, const char *sid);
 void rr_recorder_media_mute(RrRecorder *r, const RrTrack *t);
 void rr_recorder_media_participant(RrRecorder *r, const RrParticipant *p);
 void rr_recorder_media_speakers(RrRecorder *r, const char *const *sids);
