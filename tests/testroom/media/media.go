@@ -16,7 +16,9 @@
 // makes the frame whose midpoint falls in [k·2s, k·2s+100ms) (measured from
 // Config.Epoch, default the Unix epoch, i.e. even wall-clock seconds) a full white
 // frame, and the audio probe zeroes every sample outside those same windows (sample
-// exact). Audio and video of one participant are separate Sources but flash at the
+// exact). The video frames are moved (by less than a frame) onto the windows' frame
+// grid (epoch + n/FPS), so the first white frame starts exactly at the window's start,
+// as the tone does. Audio and video of one participant are separate Sources but flash at the
 // same media instants because both decide from buffer PTS against the same clock.
 //
 // Threads: onPacket runs on a GStreamer streaming thread. Stop may be called from any
@@ -267,7 +269,7 @@ func Start(cfg Config, onPacket func(pkt []byte)) (*Source, error) {
 		epoch = cfg.Epoch.UnixNano()
 	}
 	var cerr *C.char
-	s.c = C.rr_media_source_new(desc, kind, label, flash, C.int64_t(epoch),
+	s.c = C.rr_media_source_new(desc, kind, label, flash, C.int(cfg.FPS), C.int64_t(epoch),
 		C.uintptr_t(s.handle), &cerr)
 	if s.c == nil {
 		s.handle.Delete()

@@ -21,6 +21,8 @@ struct RrMediaSource {
     GstBus *bus;
     int kind;
     int flash;
+    int fps;
+    gint64 grid_shift; /* flash video: added to every PTS, -1 until the first frame */
     int64_t epoch_ns;
     uintptr_t handle;
     gint stopped;
@@ -67,9 +69,32 @@ static GstPadProbeReturn rr_media_video_probe(GstPad *pad, GstPadProbeInfo *info
     GstBuffer *buf = gst_pad_probe_info_get_buffer(info);
     if (!buf || !GST_BUFFER_PTS_IS_VALID(buf))
         return GST_PAD_PROBE_OK;
+    gint64 base = (gint64)gst_element_get_base_time(s->pipeline);
+    /* Frames are moved (by less than a frame, once for all) onto the frame grid of the
+     * flash windows, epoch + n/fps (a window is a whole number of frames at the usual
+     * rates): the first white frame then starts exactly when the tone does. On the
+     * pipeline's own time grid it would start up to half a frame before or after it,
+     * an error of the source that a lip-sync measurement would charge to the
+     * receiver. Everything downstream (RTP timestamps, the sink's clock sync) follows
+     * the moved PTS. */
+    if (s->fps > 0) {
+        if (s->grid_shift < 0) {
+            gint64 t = base + (gint64)GST_BUFFER_PTS(buf) - s->epoch_ns;
+            guint64 n =
+                t > 0 ? gst_util_uint64_scale_ceil((guint64)t, (guint64)s->fps, GST_SECOND) : 0;
+            gint64 on_grid = (gint64)gst_util_uint64_scale(n, GST_SECOND, (guint64)s->fps);
+            s->grid_shift = t > 0 ? on_grid - t : 0;
+        }
+        if (s->grid_shift > 0) {
+            buf = gst_buffer_make_writable(buf);
+            GST_PAD_PROBE_INFO_DATA(info) = buf;
+            GST_BUFFER_PTS(buf) += (GstClockTime)s->grid_shift;
+            if (GST_BUFFER_DTS_IS_VALID(buf))
+                GST_BUFFER_DTS(buf) += (GstClockTime)s->grid_shift;
+        }
+    }
     GstClockTime dur = GST_BUFFER_DURATION_IS_VALID(buf) ? GST_BUFFER_DURATION(buf) : 0;
-    gint64 mid = (gint64)gst_element_get_base_time(s->pipeline) + (gint64)GST_BUFFER_PTS(buf) +
-                 (gint64)(dur / 2);
+    gint64 mid = base + (gint64)GST_BUFFER_PTS(buf) + (gint64)(dur / 2);
     if (rr_media_flash_phase(s, mid) >= (gint64)RR_MEDIA_FLASH_LENGTH)
         return GST_PAD_PROBE_OK;
 
@@ -165,7 +190,7 @@ static gboolean rr_media_add_probe(GstElement *pipeline, const char *name, GstPa
 }
 
 RrMediaSource *rr_media_source_new(const char *desc, int kind, const char *label_text, int flash,
-                                   int64_t epoch_ns, uintptr_t handle, char **err)
+                                   int fps, int64_t epoch_ns, uintptr_t handle, char **err)
 {
     rr_media_init();
     GError *e = NULL;
@@ -180,6 +205,8 @@ RrMediaSource *rr_media_source_new(const char *desc, int kind, const char *label
     s->pipeline = pipeline;
     s->kind = kind;
     s->flash = flash;
+    s->fps = fps;
+    s->grid_shift = -1;
     s->epoch_ns = epoch_ns;
     s->handle = handle;
     s->speaking = 1;
@@ -209,6 +236,8 @@ RrMediaSource *rr_media_source_new(const char *desc, int kind, const char *label
             gst_object_unref(label);
         }
     }
+    if (!flash || kind != RR_MEDIA_VIDEO)
+        s->fps = 0;
     if (flash && kind == RR_MEDIA_VIDEO &&
         !rr_media_add_probe(pipeline, "src", rr_media_video_probe, s)) {
         *err = strdup("pipeline has no element named src");

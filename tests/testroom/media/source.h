@@ -27,10 +27,11 @@ void rr_media_init(void);
 
 /* Builds the pipeline from a gst_parse_launch description that names its elements
  * src, label (video), enc (video), sink. Returns NULL and sets *err (free with free())
- * on failure. label_text may be NULL. epoch_ns: origin of the flash windows in
+ * on failure. label_text may be NULL. fps: the video's frame rate (flash mode lines
+ * the frames up with the flash windows). epoch_ns: origin of the flash windows in
  * Unix nanoseconds. */
 RrMediaSource *rr_media_source_new(const char *desc, int kind, const char *label_text, int flash,
-                                   int64_t epoch_ns, uintptr_t handle, char **err);
+                                   int fps, int64_t epoch_ns, uintptr_t handle, char **err);
 int rr_media_source_play(RrMediaSource *s, char **err);
 void rr_media_source_force_keyframe(RrMediaSource *s);
 void rr_media_source_set_speaking(RrMediaSource *s, int on);
