@@ -72,8 +72,14 @@ for sid, t in sorted(ours.items()):
     oa = answered(op, ok_)
     print(f"# {name}: roomrec PLI→keyframe ms {oa}")
     say(all(d is not None for d in oa), f"{name}: every PLI roomrec sent brought a keyframe within 1 s")
-    say(abs(t["keyframes"] - len(rk)) <= 1 and t["keyframes"] >= 1,
-        f"{name}: roomrec received the keyframes the room sent ({t['keyframes']} vs {len(rk)})")
+    # The room's first keyframe can go out before roomrec's SRTP is up, and its last one
+    # can still be on the way when roomrec stops (under ASan one run missed both): every
+    # keyframe the room sent between roomrec's first and last is one roomrec received.
+    inside = [k for k in rk if ok_ and ok_[0] - 50 <= k <= ok_[-1]]
+    missed = [k for k in inside if not any(-50 <= o - k <= WITHIN for o in ok_)]
+    say(t["keyframes"] >= 1 and not missed and len(rk) - 2 <= t["keyframes"] <= len(rk) + 1,
+        f"{name}: roomrec received the keyframes the room sent ({t['keyframes']} vs {len(rk)}, "
+        f"missed in between: {missed})")
     if mode == "A":
         say(len(rp) >= 5 and len(op) >= len(rp), f"{name}: periodic PLIs reached the room ({len(rp)})")
         say(len(rp) <= t["keyframes"] <= len(rp) + len(rq) + 1,
