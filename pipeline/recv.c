@@ -2,6 +2,7 @@
 #include "pipeline/recv.h"
 #include "pipeline/pad-time.h"
 #include "pipeline/pipeline-error.h"
+#include "pipeline/rtp-timeline.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/rtp/rtp.h>
@@ -29,12 +30,6 @@ GST_DEBUG_CATEGORY_STATIC(rr_recv_debug);
 #define BATCH_MAX_PACKETS 128
 /* ...held at most this long (checked when the next packet comes). */
 #define BATCH_MAX_WAIT (100 * GST_MSECOND)
-/* rtp_timeline: how far RTP time and jitterbuffer time may disagree over one packet step
- * before the RTP timeline counts as broken (the jitterbuffer resyncs at the same size). */
-#define TIMELINE_MAX_JUMP GST_SECOND
-/* rtp_timeline: the least a re-anchored timeline moves on from the previous packet. */
-#define TIMELINE_MIN_STEP GST_MSECOND
-
 /* Lip sync moves a stream's timestamps by at most this much per buffer: the first sender
  * reports after a join meet jitterbuffer timelines that are still settling (hundreds of
  * ms apart for a moment), and a jump that size would make the mixers drop media. */
@@ -43,27 +38,6 @@ GST_DEBUG_CATEGORY_STATIC(rr_recv_debug);
  * skew estimate (its first window is 2 s) still moves the stream's timeline before that,
  * and a lip-sync offset measured against it would be undone a moment later. */
 #define LIPSYNC_SETTLE_US (3 * G_USEC_PER_SEC)
-
-/* rtp_timeline state of a track (see recv.h). Restamping runs on the jitterbuffer's
- * streaming thread (an SSRC switch can briefly give the depayloader two), pushes note
- * the newest packet from any thread, statistics read it: all under the lock. */
-typedef struct {
-    GMutex lock;
-    gboolean anchored;
-    guint32 ssrc;
-    guint64 ext_state;     /* gst_rtp_buffer_ext_timestamp() state, -1: new stream */
-    guint64 anchor_ext;    /* extended RTP timestamp at the anchor */
-    GstClockTime anchor;   /* output PTS at the anchor */
-    guint64 last_ext;      /* extended RTP timestamp of the previous packet */
-    GstClockTime last_in;  /* jitterbuffer PTS of the previous packet */
-    GstClockTime last_out; /* output PTS of the previous packet */
-    GstClockTime step;     /* the last increase of the output PTS */
-    guint64 breaks;
-    GstClockTime first_pts; /* PTS of the first unit out of the gate, NONE before */
-    /* The newest media packet pushed (any thread). */
-    gboolean have_in;
-    guint32 in_ssrc, in_ts;
-} RrRecvTimeline;
 
 typedef struct {
     RrRecv *recv; /* not a reference: tracks live exactly as long as recv */
@@ -94,8 +68,8 @@ typedef struct {
     gint64 first_rtp_us; /* monotonic time of the first RTP packet pushed, 0: none yet */
     GstClockTime first_media;
     gint fir_count;
-    RrRecvTimeline timeline; /* only with config.rtp_timeline */
-    char *sync_group;        /* config.sync_group points here */
+    RrRtpTimeline timeline; /* only with config.rtp_timeline */
+    char *sync_group;       /* config.sync_group points here */
 } RrRecvTrack;
 
 struct RrRecv {
@@ -132,7 +106,7 @@ static void track_free(gpointer data)
     g_clear_pointer(&t->batch, gst_buffer_list_unref);
     g_mutex_clear(&t->push_lock);
     g_clear_object(&t->rtx_receive);
-    g_mutex_clear(&t->timeline.lock);
+    rr_rtp_timeline_clear(&t->timeline);
     g_free(t->sync_group);
     g_free(t);
 }
@@ -280,141 +254,12 @@ static GstFlowReturn on_rtcp_sample(GstAppSink *sink, gpointer data)
     return GST_FLOW_OK;
 }
 
-/* ---- rtp_timeline: output PTS from RTP timestamps (see recv.h) ---- */
-
-static gint64 rtp_to_ns(gint64 ticks, guint rate)
-{
-    gint64 ns = (gint64)gst_util_uint64_scale_int((guint64)ABS(ticks), GST_SECOND, (gint)rate);
-    return ticks < 0 ? -ns : ns;
-}
-
-/* Restamps one RTP packet (@buf writable) onto the track's RTP timeline. */
-static void timeline_restamp(RrRecvTrack *t, GstBuffer *buf)
-{
-    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-    if (!gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp))
-        return;
-    guint32 ssrc = gst_rtp_buffer_get_ssrc(&rtp);
-    guint32 ts = gst_rtp_buffer_get_timestamp(&rtp);
-    gst_rtp_buffer_unmap(&rtp);
-    guint rate = t->config.clock_rate;
-    GstClockTime in = GST_BUFFER_PTS(buf);
-    RrRecvTimeline *tl = &t->timeline;
-
-    g_mutex_lock(&tl->lock);
-    gboolean anchor = !tl->anchored || ssrc != tl->ssrc;
-    if (anchor)
-        tl->ext_state = (guint64)-1;
-    guint64 ext = gst_rtp_buffer_ext_timestamp(&tl->ext_state, ts);
-    if (!anchor) {
-        gint64 rtp_step = rtp_to_ns((gint64)(ext - tl->last_ext), rate);
-        if (GST_CLOCK_TIME_IS_VALID(in) && GST_CLOCK_TIME_IS_VALID(tl->last_in)) {
-            gint64 in_step = (gint64)in - (gint64)tl->last_in;
-            anchor = ABS(rtp_step - in_step) > (gint64)TIMELINE_MAX_JUMP;
-        }
-        /* Before the anchor: the timeline cannot place it. */
-        anchor = anchor || (gint64)(ext - tl->anchor_ext) < 0;
-    }
-    if (anchor) {
-        if (!tl->anchored) {
-            if (!GST_CLOCK_TIME_IS_VALID(in)) {
-                g_mutex_unlock(&tl->lock);
-                return; /* nothing to anchor to yet: leave the jitterbuffer's time */
-            }
-            tl->anchor = in;
-        } else {
-            /* Carry on after the previous packet by the time the jitterbuffer saw pass. */
-            GstClockTime gap = 0;
-            if (GST_CLOCK_TIME_IS_VALID(in) && GST_CLOCK_TIME_IS_VALID(tl->last_in) &&
-                in > tl->last_in)
-                gap = in - tl->last_in;
-            tl->anchor = tl->last_out + MAX(MAX(gap, tl->step), TIMELINE_MIN_STEP);
-            tl->breaks++;
-            GST_INFO("track %u: RTP timeline broken (ssrc %08x -> %08x, RTP step %" G_GINT64_FORMAT
-                     " ticks), re-anchored at %" GST_TIME_FORMAT,
-                     t->index, tl->ssrc, ssrc, (gint64)(ext - tl->last_ext),
-                     GST_TIME_ARGS(tl->anchor));
-        }
-        tl->anchored = TRUE;
-        tl->ssrc = ssrc;
-        tl->anchor_ext = ext;
-        tl->last_out = GST_CLOCK_TIME_NONE;
-    }
-    GstClockTime out = tl->anchor + (GstClockTime)rtp_to_ns((gint64)(ext - tl->anchor_ext), rate);
-    if (GST_CLOCK_TIME_IS_VALID(tl->last_out) && out > tl->last_out)
-        tl->step = out - tl->last_out;
-    tl->last_ext = ext;
-    if (GST_CLOCK_TIME_IS_VALID(in))
-        tl->last_in = in;
-    tl->last_out = out;
-    g_mutex_unlock(&tl->lock);
-
-    GST_LOG("track %u: rtp %u -> %" GST_TIME_FORMAT " (jitterbuffer %" GST_TIME_FORMAT ")",
-            t->index, ts, GST_TIME_ARGS(out), GST_TIME_ARGS(in));
-    GST_BUFFER_PTS(buf) = out;
-    GST_BUFFER_DTS(buf) = out;
-}
-
-/* A media packet was pushed (any thread): remember the newest RTP timestamp. */
-static void timeline_received(RrRecvTimeline *tl, guint32 ssrc, guint32 ts)
-{
-    g_mutex_lock(&tl->lock);
-    if (!tl->have_in || ssrc != tl->in_ssrc || (gint32)(ts - tl->in_ts) > 0) {
-        tl->have_in = TRUE;
-        tl->in_ssrc = ssrc;
-        tl->in_ts = ts;
-    }
-    g_mutex_unlock(&tl->lock);
-}
-
-/* See RrRecvTrackStats.received. */
-static GstClockTime timeline_get_received(RrRecvTimeline *tl, guint rate)
-{
-    GstClockTime received = GST_CLOCK_TIME_NONE;
-    g_mutex_lock(&tl->lock);
-    if (tl->anchored && GST_CLOCK_TIME_IS_VALID(tl->first_pts)) {
-        received = 0;
-        if (tl->have_in && tl->in_ssrc == tl->ssrc) {
-            gint64 newest =
-                (gint64)tl->anchor + rtp_to_ns((gint32)(tl->in_ts - (guint32)tl->anchor_ext), rate);
-            if (newest > (gint64)tl->first_pts)
-                received = (GstClockTime)(newest - (gint64)tl->first_pts);
-        }
-    }
-    g_mutex_unlock(&tl->lock);
-    return received;
-}
-
 static gboolean timeline_restamp_in_list(GstBuffer **buf, guint idx, gpointer data)
 {
+    (void)idx;
     *buf = gst_buffer_make_writable(*buf);
-    timeline_restamp(data, *buf);
+    rr_rtp_timeline_restamp(data, *buf);
     return TRUE;
-}
-
-/* A packet-lost event (jitterbuffer time) moved onto the RTP timeline, or NULL. */
-static GstEvent *timeline_lost_event(RrRecvTrack *t, GstEvent *event)
-{
-    const GstStructure *s = gst_event_get_structure(event);
-    GstClockTime ts = GST_CLOCK_TIME_NONE;
-    if (s == NULL || !gst_structure_has_name(s, "GstRTPPacketLost") ||
-        !gst_structure_get_clock_time(s, "timestamp", &ts) || !GST_CLOCK_TIME_IS_VALID(ts))
-        return NULL;
-    RrRecvTimeline *tl = &t->timeline;
-    g_mutex_lock(&tl->lock);
-    gboolean known = tl->anchored && GST_CLOCK_TIME_IS_VALID(tl->last_in) &&
-                     GST_CLOCK_TIME_IS_VALID(tl->last_out);
-    gint64 moved = known ? (gint64)ts + ((gint64)tl->last_out - (gint64)tl->last_in) : 0;
-    GstClockTime last_out = tl->last_out;
-    g_mutex_unlock(&tl->lock);
-    if (!known)
-        return NULL;
-    GstClockTime out = moved > (gint64)last_out ? (GstClockTime)moved : last_out;
-    GstStructure *copy = gst_structure_copy(s);
-    gst_structure_set(copy, "timestamp", G_TYPE_UINT64, (guint64)out, NULL);
-    GstEvent *moved_event = gst_event_new_custom(GST_EVENT_TYPE(event), copy);
-    gst_event_set_seqnum(moved_event, gst_event_get_seqnum(event));
-    return moved_event;
 }
 
 /* On the depayloader's sink pad (RTP from the jitterbuffer). */
@@ -423,16 +268,16 @@ static GstPadProbeReturn on_depay_input(GstPad *pad, GstPadProbeInfo *info, gpoi
     RrRecvTrack *t = data;
     if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
         GstBuffer *buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
-        timeline_restamp(t, buf);
+        rr_rtp_timeline_restamp(&t->timeline, buf);
         GST_PAD_PROBE_INFO_DATA(info) = buf;
     } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
         GstBufferList *list = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
-        gst_buffer_list_foreach(list, timeline_restamp_in_list, t);
+        gst_buffer_list_foreach(list, timeline_restamp_in_list, &t->timeline);
         GST_PAD_PROBE_INFO_DATA(info) = list;
     } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
         GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
         GstEvent *moved = GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM
-                              ? timeline_lost_event(t, event)
+                              ? rr_rtp_timeline_lost_event(&t->timeline, event)
                               : NULL;
         if (moved != NULL) {
             gst_event_unref(event);
@@ -466,9 +311,7 @@ static GstPadProbeReturn on_track_output(GstPad *pad, GstPadProbeInfo *info, gpo
         g_mutex_lock(&t->recv->lock);
         t->first_media = running;
         g_mutex_unlock(&t->recv->lock);
-        g_mutex_lock(&t->timeline.lock);
-        t->timeline.first_pts = GST_BUFFER_PTS(buf);
-        g_mutex_unlock(&t->timeline.lock);
+        rr_rtp_timeline_set_first_pts(&t->timeline, GST_BUFFER_PTS(buf));
         GST_INFO_OBJECT(pad, "track %u: first decodable unit at %" GST_TIME_FORMAT, t->index,
                         GST_TIME_ARGS(running));
         event_queue(t->recv, EVENT_FIRST_MEDIA, t->index, NULL, running);
@@ -783,9 +626,8 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
     if (t->config.clock_rate == 0)
         t->config.clock_rate = codec->clock_rate;
     t->first_media = GST_CLOCK_TIME_NONE;
-    g_mutex_init(&t->timeline.lock);
+    rr_rtp_timeline_init(&t->timeline, t->index, t->config.clock_rate);
     g_mutex_init(&t->push_lock);
-    t->timeline.first_pts = GST_CLOCK_TIME_NONE;
     t->jitterbuffers = g_hash_table_new_full(NULL, NULL, NULL, gst_object_unref);
     t->last_request_us = g_get_monotonic_time();
 
@@ -979,7 +821,8 @@ static gboolean push_packet(RrRecv *recv, guint track, gboolean rtcp, const guin
         return FALSE;
     }
     if (!rtcp && t->config.rtp_timeline && (data[1] & 0x7f) == t->config.payload_type)
-        timeline_received(&t->timeline, GST_READ_UINT32_BE(data + 8), GST_READ_UINT32_BE(data + 4));
+        rr_rtp_timeline_received(&t->timeline, GST_READ_UINT32_BE(data + 8),
+                                 GST_READ_UINT32_BE(data + 4));
     /* Stamp the arrival time (the jitterbuffer works from it) on rtpbin's clock. Before
      * the pipeline runs there is none, and nothing could take the packet anyway. */
     GstClock *clock = gst_element_get_clock(recv->rtpbin);
@@ -1085,10 +928,8 @@ gboolean rr_recv_get_stats(RrRecv *recv, guint track, RrRecvTrackStats *stats)
     stats->dropped_before_start = t->dropped;
     stats->keyframe_requests = t->keyframe_requests;
     stats->first_media = t->first_media;
-    stats->received = timeline_get_received(&t->timeline, t->config.clock_rate);
-    g_mutex_lock(&t->timeline.lock);
-    stats->timeline_breaks = t->timeline.breaks;
-    g_mutex_unlock(&t->timeline.lock);
+    stats->received = rr_rtp_timeline_get_received(&t->timeline);
+    stats->timeline_breaks = rr_rtp_timeline_get_breaks(&t->timeline);
     stats->started = GST_CLOCK_TIME_IS_VALID(t->first_media);
     GstElement *jb = g_hash_table_lookup(t->jitterbuffers, GUINT_TO_POINTER(t->active_ssrc));
     if (jb != NULL)
