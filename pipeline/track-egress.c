@@ -37,6 +37,7 @@ struct RrTrackEgress {
     GstClockTime first;      /* running time of the first unit written */
     GstClockTime last_start; /* running time of the start of the last unit */
     GstClockTime last_end;   /* running time of the end of the last unit */
+    GstClockTime limit;      /* rr_track_egress_set_limit(), NONE: none */
     guint64 units;
 };
 
@@ -77,7 +78,14 @@ static GstPadProbeReturn on_mux_input(GstPad *pad, GstPadProbeInfo *info, gpoint
      * the previous one. */
     g_mutex_lock(&egress->lock);
     GstClockTime last = egress->last_start;
+    gboolean over = GST_CLOCK_TIME_IS_VALID(egress->limit) &&
+                    GST_CLOCK_TIME_IS_VALID(egress->first) &&
+                    start >= egress->first + egress->limit;
     g_mutex_unlock(&egress->lock);
+    if (over) {
+        GST_DEBUG_OBJECT(pad, "dropping a unit past the limit");
+        return GST_PAD_PROBE_DROP;
+    }
     if (GST_CLOCK_TIME_IS_VALID(last) && start <= last) {
         if (egress->codec->kind == RR_MEDIA_AUDIO) {
             GST_DEBUG_OBJECT(pad, "dropping audio unit going back %" GST_TIME_FORMAT,
@@ -338,6 +346,7 @@ RrTrackEgress *rr_track_egress_new(const RrTrackEgressConfig *config, GMainConte
     egress->path = g_strdup(config->path);
     egress->temp_path = g_strconcat(config->path, ".part", NULL);
     egress->first = egress->last_start = egress->last_end = GST_CLOCK_TIME_NONE;
+    egress->limit = GST_CLOCK_TIME_NONE;
     g_mutex_init(&egress->lock);
     egress->pipeline = gst_object_ref_sink(gst_pipeline_new("track-egress"));
     if (!build(egress, config, error)) {
@@ -441,6 +450,13 @@ GstClockTime rr_track_egress_get_received(RrTrackEgress *egress)
     if (!rr_recv_get_stats(egress->recv, 0, &stats))
         return GST_CLOCK_TIME_NONE;
     return stats.received;
+}
+
+void rr_track_egress_set_limit(RrTrackEgress *egress, GstClockTime media)
+{
+    g_mutex_lock(&egress->lock);
+    egress->limit = media;
+    g_mutex_unlock(&egress->lock);
 }
 
 RrRecv *rr_track_egress_get_recv(RrTrackEgress *egress)

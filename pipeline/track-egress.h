@@ -95,6 +95,13 @@ void rr_track_egress_request_keyframe(RrTrackEgress *egress);
  * before the first unit. Any thread. */
 GstClockTime rr_track_egress_get_received(RrTrackEgress *egress);
 
+/* The file holds at most @media of media, counted from its first unit as
+ * rr_track_egress_get_received() counts it: later units are dropped. A duration limit
+ * checked against get_received() can only come late — a backlog arriving in a burst
+ * moves it on faster than the clock — and this keeps the file to it all the same.
+ * GST_CLOCK_TIME_NONE (the default): no limit. Any thread. */
+void rr_track_egress_set_limit(RrTrackEgress *egress, GstClockTime media);
+
 /* (transfer none) the receive side, for statistics. */
 RrRecv *rr_track_egress_get_recv(RrTrackEgress *egress);
 /* (transfer none) "<path>.part". */

@@ -96,8 +96,6 @@ static gboolean on_start_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-/* How much media a track egress still lacks to hold @target_ms (0: enough, or not a
- * track egress, or the wall clock is 2 s past the target — a track that stopped sending). */
 /* How much media the file would hold if the recording stopped now, or NONE if unknown: a
  * track egress counts what it received; a composite's file runs from its gate to the
  * running time it stops at. */
@@ -113,6 +111,8 @@ static GstClockTime media_held(RrRecorder *r)
     return GST_CLOCK_TIME_NONE;
 }
 
+/* How much media a track egress still lacks to hold @target_ms (0: enough, or not a
+ * track egress, or the wall clock is 2 s past the target — a track that stopped sending). */
 static guint media_missing_ms(RrRecorder *r, guint64 target_ms)
 {
     GstClockTime got = media_held(r);
@@ -181,6 +181,13 @@ void rr_recorder_media_started(RrRecorder *r)
     if (r->config.max_duration_ms)
         r->max_timer = g_timeout_add((guint)MAX(1, (gint64)r->config.max_duration_ms - ahead_ms),
                                      on_max_duration, r);
+    /* The timers stop the recording once it holds the media; a track egress's file is
+     * also cut there, should a backlog that arrives in a burst carry it past. */
+    guint64 limit_ms = r->config.duration_ms;
+    if (r->config.max_duration_ms && (!limit_ms || r->config.max_duration_ms < limit_ms))
+        limit_ms = r->config.max_duration_ms;
+    if (r->egress && limit_ms)
+        rr_track_egress_set_limit(r->egress, (GstClockTime)limit_ms * GST_MSECOND);
     set_status(r, RR_EGRESS_ACTIVE);
 }
 

@@ -437,6 +437,22 @@ typedef struct {
     double frame; /* seconds between the source's frames (RTP timestamp step) */
 } BurstCase;
 
+/* An egress of @bc's codec to @path whose first 600 ms of packets arrive in one burst,
+ * every packet with up to 30 ms of jitter; returns once media has started. */
+static void burst_start(Ctx *ctx, const BurstCase *bc, const char *path)
+{
+    g_autoptr(GError) error = NULL;
+    ctx->loop = g_main_loop_new(NULL, FALSE);
+    ctx->sender = rr_test_sender_new(bc->codec, 60, 0, on_sender_rtp, on_sender_rtcp, ctx);
+    RrTrackEgressConfig config = {.track = track_config(ctx->sender), .path = path};
+    ctx->egress = rr_track_egress_new(&config, NULL, &callbacks, ctx, &error);
+    g_assert_no_error(error);
+    g_assert_true(rr_track_egress_start(ctx->egress, &error));
+    ctx->net = network_new(ctx->egress, g_str_equal(bc->codec, "OPUS") ? 48000 : 90000, 600, 30);
+    rr_test_sender_start(ctx->sender);
+    run_until(ctx, &ctx->started, 10000, "first decodable media");
+}
+
 /* The first 600 ms of packets arrive in one burst, every packet with up to 30 ms of
  * jitter. The file must still follow the source's RTP timeline: start at 0 on a
  * keyframe, strictly increasing DTS, every step a whole number of source frames (no
@@ -448,17 +464,8 @@ static void test_burst(gconstpointer data)
     g_autofree char *dir = temp_dir();
     g_autofree char *name = g_strdup_printf("burst.%s", bc->ext);
     g_autofree char *path = g_build_filename(dir, name, NULL);
-    g_autoptr(GError) error = NULL;
     Ctx ctx = {0};
-    ctx.loop = g_main_loop_new(NULL, FALSE);
-    ctx.sender = rr_test_sender_new(bc->codec, 60, 0, on_sender_rtp, on_sender_rtcp, &ctx);
-    RrTrackEgressConfig config = {.track = track_config(ctx.sender), .path = path};
-    ctx.egress = rr_track_egress_new(&config, NULL, &callbacks, &ctx, &error);
-    g_assert_no_error(error);
-    g_assert_true(rr_track_egress_start(ctx.egress, &error));
-    ctx.net = network_new(ctx.egress, g_str_equal(bc->codec, "OPUS") ? 48000 : 90000, 600, 30);
-    rr_test_sender_start(ctx.sender);
-    run_until(&ctx, &ctx.started, 10000, "first decodable media");
+    burst_start(&ctx, bc, path);
     /* The held packets and the jitterbuffer's latency are already received media. */
     GstClockTime at_start = rr_track_egress_get_received(ctx.egress);
     run_for(&ctx, 4000);
@@ -515,6 +522,49 @@ static void test_burst(gconstpointer data)
     g_assert_true(GST_CLOCK_TIME_IS_VALID(at_start) && GST_CLOCK_TIME_IS_VALID(at_stop));
     g_assert_cmpuint(at_start, >=, 600 * GST_MSECOND);
     g_assert_cmpfloat(fabs(probe.duration - at_stop / 1e9), <, 0.1);
+
+    g_clear_pointer(&ctx.net, network_free);
+    ctx_clear(&ctx);
+    rr_test_remove_dir(dir);
+}
+
+/* A limit on the media held (rr_track_egress_set_limit, what a duration limit sets):
+ * with the first 600 ms arriving in a burst the media received runs ahead of the clock,
+ * and the file is cut at the limit all the same, however much more was received. */
+static void test_limit(gconstpointer data)
+{
+    const BurstCase *bc = data;
+    g_autofree char *dir = temp_dir();
+    g_autofree char *name = g_strdup_printf("limit.%s", bc->ext);
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    Ctx ctx = {0};
+    burst_start(&ctx, bc, path);
+    const GstClockTime limit = 1500 * GST_MSECOND;
+    rr_track_egress_set_limit(ctx.egress, limit);
+    run_for(&ctx, 3000);
+    network_stop(ctx.net);
+    GstClockTime at_stop = rr_track_egress_get_received(ctx.egress);
+    rr_track_egress_stop(ctx.egress, 10000);
+    run_until(&ctx, &ctx.finished, 12000, "egress finished");
+    rr_test_sender_stop(ctx.sender);
+
+    g_assert_no_error(ctx.error);
+    g_assert_true(ctx.result.complete);
+    RrTestProbe probe;
+    g_assert_true(rr_test_ffprobe(path, &probe));
+    g_autofree char *errors = NULL;
+    gboolean clean = rr_test_decodes_clean(path, &errors);
+    g_test_message("%s: %.3f s (reported %.3f) with a limit of %.3f s; %.3f s received", path,
+                   probe.duration, ctx.result.duration / 1e9, limit / 1e9, at_stop / 1e9);
+    if (!clean)
+        g_test_message("ffmpeg: %s", errors);
+    g_assert_true(clean);
+    g_assert_cmpstr(probe.codec, ==, bc->ff_codec);
+    g_assert_cmpuint(at_stop, >, limit + GST_SECOND);
+    /* Units starting before the limit are kept: the last one may end a unit after it. */
+    g_assert_cmpfloat(probe.duration, <=, limit / 1e9 + bc->frame + 0.001);
+    g_assert_cmpfloat(probe.duration, >, limit / 1e9 - 2 * bc->frame - 0.001);
+    g_assert_cmpfloat(fabs(probe.duration - ctx.result.duration / 1e9), <, 0.05);
 
     g_clear_pointer(&ctx.net, network_free);
     ctx_clear(&ctx);
@@ -839,6 +889,8 @@ int main(int argc, char **argv)
     g_test_add_data_func("/pipeline/track-egress/burst/opus", &burst_opus, test_burst);
     g_test_add_data_func("/pipeline/track-egress/burst/h264", &burst_h264, test_burst);
     g_test_add_data_func("/pipeline/track-egress/burst/vp8", &burst_vp8, test_burst);
+    g_test_add_data_func("/pipeline/track-egress/limit/h264", &burst_h264, test_limit);
+    g_test_add_data_func("/pipeline/track-egress/limit/opus", &burst_opus, test_limit);
     g_test_add_func("/pipeline/track-egress/rtp-jump", test_rtp_jump);
     g_test_add_func("/pipeline/track-egress/kill-mp4", test_kill);
     g_test_add_func("/pipeline/track-egress/cpu", test_cpu);
