@@ -161,7 +161,9 @@ static GArray *rr_an_video_onsets(RrAnVideo *v, int r, double thr)
 }
 
 /* Audio onsets: per 1 ms step, the level of the Hann-windowed 10 ms window starting there
- * (energy for the broadband series, amplitude for a tone), threshold half its maximum.
+ * (energy for the broadband series, amplitude for a tone), threshold half its largest
+ * level held for RR_AN_ONSET_RUN steps (the length a beep must have: a shorter click,
+ * however loud, neither counts as a beep nor sets the threshold for the beeps).
  * With a symmetric window a step onset reaches half the final level when it is at the
  * window's centre, so the onset is the crossing window's centre. tone_hz 0 = broadband. */
 static GArray *rr_an_audio_onsets(RrAnAudio *a, const float *x, gsize n, double tone_hz)
@@ -176,7 +178,6 @@ static GArray *rr_an_audio_onsets(RrAnAudio *a, const float *x, gsize n, double 
         win[i] = (float)(0.5 - 0.5 * cos(2 * G_PI * (i + 0.5) / RR_AN_ONSET_WIN));
         win_sum += win[i];
     }
-    double max = 0;
     for (gsize s = 0; s < steps; s++) {
         const float *w = x + s * RR_AN_ONSET_STEP;
         double l = 0;
@@ -189,7 +190,13 @@ static GArray *rr_an_audio_onsets(RrAnAudio *a, const float *x, gsize n, double 
                 l += (double)w[j] * w[j] * win[j];
         }
         level[s] = l;
-        max = MAX(max, l);
+    }
+    double max = 0;
+    for (gsize s = 0; s + RR_AN_ONSET_RUN <= steps; s++) {
+        double held = level[s];
+        for (gsize j = 1; j < RR_AN_ONSET_RUN; j++)
+            held = MIN(held, level[s + j]);
+        max = MAX(max, held);
     }
     /* A tone quieter than -46 dBFS (amplitude 0.005) is absent, not a beep. */
     if (tone_hz > 0 && max < 0.005)
@@ -199,7 +206,7 @@ static GArray *rr_an_audio_onsets(RrAnAudio *a, const float *x, gsize n, double 
     gint64 half_win = (gint64)gst_util_uint64_scale(RR_AN_ONSET_WIN / 2, GST_SECOND, RR_AN_RATE);
     return rr_an_onsets(level, steps, a->t0,
                         gst_util_uint64_scale(RR_AN_ONSET_STEP, GST_SECOND, RR_AN_RATE), max / 2,
-                        half_win, 25);
+                        half_win, RR_AN_ONSET_RUN);
 }
 
 static void rr_an_add_onsets(JsonBuilder *b, const char *name, GArray *on)

@@ -15,8 +15,8 @@
  * Hann windows, 3 bins; 1.0 = a pure tone). --flash finds video flash onsets (a region's
  * mean luma reaches --flash-luma after ≥ 300 ms below it; per region, or the whole frame)
  * and audio beep onsets (10 ms windows every 1 ms, energy or per-tone amplitude crossing
- * half its maximum after ≥ 300 ms below; the crossing's window centre is the onset),
- * then pairs each video onset with the nearest audio onset within 500 ms and prints the
+ * half its largest level held for 25 ms, after ≥ 300 ms below; the crossing's window centre is the
+ * onset), then pairs each video onset with the nearest audio onset within 500 ms and prints the
  * offsets (audio − video, ms) with their mean and largest magnitude.
  *
  * Exit: 0 when the file was analysed (decode errors are reported in the JSON, not by the

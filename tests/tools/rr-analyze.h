@@ -12,6 +12,7 @@
 #define RR_AN_TONE_BLOCK   4800 /* 100 ms */
 #define RR_AN_ONSET_WIN    480  /* 10 ms */
 #define RR_AN_ONSET_STEP   48   /* 1 ms */
+#define RR_AN_ONSET_RUN    25   /* steps a beep stays above the threshold (25 ms) */
 #define RR_AN_QUIET_NS     (300 * GST_MSECOND)
 #define RR_AN_PAIR_WINDOW  (500 * GST_MSECOND)
 #define RR_AN_MAX_REGIONS  64
