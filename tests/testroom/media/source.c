@@ -236,8 +236,6 @@ RrMediaSource *rr_media_source_new(const char *desc, int kind, const char *label
             gst_object_unref(label);
         }
     }
-    if (!flash || kind != RR_MEDIA_VIDEO)
-        s->fps = 0;
     if (flash && kind == RR_MEDIA_VIDEO &&
         !rr_media_add_probe(pipeline, "src", rr_media_video_probe, s)) {
         *err = strdup("pipeline has no element named src");
