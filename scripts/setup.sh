@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-nice
+  gstreamer1.0-x  # textoverlay: name tiles, the test room's camera labels
   # the Go test room (pion WebRTC v3 from Debian, GOPATH mode)
   golang-go golang-github-pion-webrtc.v3-dev golang-github-gorilla-websocket-dev
   golang-google-protobuf-dev protoc-gen-go protobuf-compiler
