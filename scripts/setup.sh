@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything roomrec's build, tests and demo need on Debian 12, idempotently:
 # Debian packages (apt) and the Node packages of tests/node (npm ci, pinned by the lock).
-# Safe to run again; does nothing when all is in place. Needs root (or sudo).
+# Safe to run again; does nothing when all is in place. Installing needs root: run as root
+# (no sudo needed), or as a user with sudo, which it then calls for apt-get only.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -20,11 +21,13 @@ APT_PACKAGES=(
   golang-google-protobuf-dev protoc-gen-go protobuf-compiler
   # test world
   redis-server coturn ffmpeg jq valgrind iproute2 iptables procps psmisc curl python3 bsdutils
-  nodejs npm ca-certificates
+  nodejs npm ca-certificates git openssl
 )
 
-SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
+# Root installs directly (a minimal Debian or a container has no sudo); another user goes
+# through sudo when it is there.
+SUDO=()
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=(sudo); fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -36,10 +39,15 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
   missing=("${tmp[@]}")
 fi
 if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && [ ${#SUDO[@]} -eq 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]}" >&2
+    echo "setup: installing them needs root: run this as root, or install sudo" >&2
+    exit 1
+  fi
   echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
 fi
 # Debian starts redis-server and coturn as services on install; tests start their own.
 
