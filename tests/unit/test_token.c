@@ -400,6 +400,30 @@ static void test_cli(void)
     g_assert_nonnull(strstr(err, "LIVEKIT_API_SECRET"));
 }
 
+/* rr_token_sign: any claims (a webhook's iss/nbf/exp/sha256) signed and verifiable. */
+static void test_sign_claims(void)
+{
+    g_autoptr(JsonObject) claims = json_object_new();
+    json_object_set_string_member(claims, "iss", LK_KEY);
+    json_object_set_int_member(claims, "nbf", NOW);
+    json_object_set_int_member(claims, "exp", NOW + 300);
+    json_object_set_string_member(claims, "sha256", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+    g_autoptr(GError) e = NULL;
+    g_autofree char *token = rr_token_sign(claims, LK_SECRET, &e);
+    g_assert_no_error(e);
+    g_autoptr(JsonObject) got = rr_token_verify(token, LK_SECRET, LK_KEY, NOW + 1, &e);
+    g_assert_no_error(e);
+    g_assert_cmpstr(json_object_get_string_member(got, "sha256"), ==,
+                    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+    g_assert_false(json_object_has_member(got, "video"));
+    g_autoptr(JsonObject) bad = rr_token_verify(token, "other-secret-0123", LK_KEY, NOW + 1, &e);
+    g_assert_null(bad);
+    g_assert_error(e, RR_RTC_ERROR, RR_RTC_ERROR_AUTH);
+    g_clear_error(&e);
+    g_assert_null(rr_token_sign(claims, "", &e));
+    g_assert_error(e, RR_RTC_ERROR, RR_RTC_ERROR_INVALID_INPUT);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -410,6 +434,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rtc/token/expired", test_expired);
     g_test_add_func("/rtc/token/malformed", test_malformed);
     g_test_add_func("/rtc/token/mint-errors", test_mint_errors);
+    g_test_add_func("/rtc/token/sign-claims", test_sign_claims);
     g_test_add_func("/rtc/token/cli", test_cli);
     return g_test_run();
 }
