@@ -207,15 +207,6 @@ char *rr_token_mint(const RrTokenOptions *opts, GError **error)
     gint64 now = opts->now > 0 ? opts->now : g_get_real_time() / G_USEC_PER_SEC;
     gint64 ttl = opts->ttl_seconds ? opts->ttl_seconds : RR_TOKEN_DEFAULT_TTL_SECONDS;
 
-    g_autoptr(JsonBuilder) hb = json_builder_new_immutable();
-    json_builder_begin_object(hb);
-    json_builder_set_member_name(hb, "alg");
-    json_builder_add_string_value(hb, "HS256");
-    json_builder_set_member_name(hb, "typ");
-    json_builder_add_string_value(hb, "JWT");
-    json_builder_end_object(hb);
-    g_autoptr(JsonNode) header = json_builder_get_root(hb);
-
     g_autoptr(JsonBuilder) b = json_builder_new_immutable();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "iss");
@@ -257,12 +248,29 @@ char *rr_token_mint(const RrTokenOptions *opts, GError **error)
     json_builder_end_object(b);
     json_builder_end_object(b);
     g_autoptr(JsonNode) payload = json_builder_get_root(b);
+    return rr_token_sign(json_node_get_object(payload), opts->api_secret, error);
+}
+
+char *rr_token_sign(JsonObject *claims, const char *api_secret, GError **error)
+{
+    g_return_val_if_fail(claims != NULL, NULL);
+    if (!check_field(api_secret, "API secret", TRUE, error))
+        return NULL;
+    g_autoptr(JsonBuilder) hb = json_builder_new_immutable();
+    json_builder_begin_object(hb);
+    json_builder_set_member_name(hb, "alg");
+    json_builder_add_string_value(hb, "HS256");
+    json_builder_set_member_name(hb, "typ");
+    json_builder_add_string_value(hb, "JWT");
+    json_builder_end_object(hb);
+    g_autoptr(JsonNode) header = json_builder_get_root(hb);
+    g_autoptr(JsonNode) payload = json_node_init_object(json_node_alloc(), claims);
 
     g_autofree char *h64 = json_to_b64url(header);
     g_autofree char *p64 = json_to_b64url(payload);
     g_autofree char *signing_input = g_strconcat(h64, ".", p64, NULL);
     guint8 mac[SHA256_LEN];
-    if (!hmac_sha256(opts->api_secret, signing_input, strlen(signing_input), mac)) {
+    if (!hmac_sha256(api_secret, signing_input, strlen(signing_input), mac)) {
         g_set_error(error, RR_RTC_ERROR, RR_RTC_ERROR_FAILED, "token: HMAC-SHA256 failed");
         return NULL;
     }

@@ -5,7 +5,8 @@
  * {roomJoin, room, canSubscribe, canPublish, canPublishData, hidden, recorder}, key
  * names exactly as LiveKit's ClaimGrants/VideoGrant. rr_token_mint() makes one;
  * rr_token_decode() checks the shape and times of a token given as is (without the
- * secret) and returns its claims; rr_token_verify() also checks the HS256 signature
+ * secret) and returns its claims; rr_token_sign() signs any claims (webhooks);
+ * rr_token_verify() also checks the HS256 signature
  * (constant-time) and is what tests and the webhook/Twirp side use.
  *
  * Pure functions: callable from any thread. Strings and JsonObjects returned are owned
@@ -50,6 +51,12 @@ void rr_token_options_init_recorder(RrTokenOptions *opts);
 /* (transfer full): a signed JWT, or NULL and RR_RTC_ERROR_INVALID_INPUT when the key,
  * secret, identity or room is empty, a string is not UTF-8 or the TTL is negative. */
 char *rr_token_mint(const RrTokenOptions *opts, GError **error);
+
+/* (transfer full): a JWT of @claims (any JSON object, e.g. a webhook's {iss, nbf, exp,
+ * sha256}) with the header {"alg":"HS256","typ":"JWT"}, signed with @api_secret. The one
+ * JWT signer of roomrec: rr_token_mint() uses it. RR_RTC_ERROR_INVALID_INPUT when the
+ * secret is empty or not UTF-8. */
+char *rr_token_sign(JsonObject *claims, const char *api_secret, GError **error);
 
 /* (transfer full): the claims of @token after checking that it is three base64url
  * parts, the header is JSON with alg HS256, the payload a JSON object with a numeric

@@ -181,6 +181,24 @@ static void build_file(const RrJobSpec *spec, JsonBuilder *b, gboolean direct)
     json_builder_end_object(b);
 }
 
+/* The request's own webhook targets, as LiveKit's WebhookConfig {url, signingKey}. */
+static void build_webhooks(const RrJobSpec *spec, JsonBuilder *b)
+{
+    if (!spec->webhooks || spec->webhooks->len == 0)
+        return;
+    json_builder_set_member_name(b, "webhooks");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < spec->webhooks->len; i++) {
+        const RrJobWebhook *w = g_ptr_array_index(spec->webhooks, i);
+        json_builder_begin_object(b);
+        add_str(b, "url", w->url);
+        if (w->signing_key && *w->signing_key)
+            add_str(b, "signingKey", w->signing_key);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
 void rr_job_spec_build_request_json(const RrJobSpec *spec, JsonBuilder *b)
 {
     json_builder_begin_object(b);
@@ -203,6 +221,7 @@ void rr_job_spec_build_request_json(const RrJobSpec *spec, JsonBuilder *b)
         add_str(b, "trackId", spec->track_id);
         json_builder_set_member_name(b, "file");
         build_file(spec, b, TRUE);
+        build_webhooks(spec, b);
         json_builder_end_object(b);
         return;
     }
@@ -211,5 +230,6 @@ void rr_job_spec_build_request_json(const RrJobSpec *spec, JsonBuilder *b)
     json_builder_begin_array(b);
     build_file(spec, b, FALSE);
     json_builder_end_array(b);
+    build_webhooks(spec, b);
     json_builder_end_object(b);
 }

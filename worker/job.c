@@ -442,6 +442,59 @@ static gboolean parse_encoding(JsonObject *o, const char *path, RrJobSpec *spec,
     return TRUE;
 }
 
+/* ---- webhooks ---- */
+
+static gboolean require(const char *value, JsonObject *o, const char *path, const char *proto,
+                        GError **error);
+
+static void job_webhook_free(gpointer p)
+{
+    RrJobWebhook *w = p;
+    g_free(w->url);
+    g_free(w->signing_key);
+    g_free(w);
+}
+
+static gboolean http_url(const char *url)
+{
+    g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+    if (!uri || !g_uri_get_host(uri) || !*g_uri_get_host(uri))
+        return FALSE;
+    return !g_ascii_strcasecmp(g_uri_get_scheme(uri), "http") ||
+           !g_ascii_strcasecmp(g_uri_get_scheme(uri), "https");
+}
+
+/* The request's "webhooks": [{url, signing_key}] (LiveKit's WebhookConfig). */
+static gboolean parse_webhooks(JsonObject *o, const char *path, RrJobSpec *spec, GError **error)
+{
+    static const char *const fields[] = {"url", "signing_key", NULL};
+    g_autofree char *wp = NULL;
+    JsonArray *list = NULL;
+    if (!read_array(o, path, "webhooks", &list, &wp, error))
+        return FALSE;
+    for (guint i = 0; list && i < json_array_get_length(list); i++) {
+        g_autofree char *ip = g_strdup_printf("%s[%u]", wp, i);
+        JsonNode *n = json_array_get_element(list, i);
+        if (!JSON_NODE_HOLDS_OBJECT(n))
+            return fail(error, INVALID, ip, "expected an object");
+        JsonObject *w = json_node_get_object(n);
+        RrJobWebhook *hook = g_new0(RrJobWebhook, 1);
+        g_ptr_array_add(spec->webhooks, hook);
+        if (!check_fields(w, ip, fields, error) || !read_string(w, ip, "url", &hook->url, error) ||
+            !read_string(w, ip, "signing_key", &hook->signing_key, error) ||
+            !require(hook->url, w, ip, "url", error))
+            return FALSE;
+        if (!http_url(hook->url)) {
+            g_autofree char *up = NULL;
+            member(w, ip, "url", &up);
+            return fail(error, INVALID, up, "expected an http:// or https:// URL");
+        }
+        if (!hook->signing_key)
+            hook->signing_key = g_strdup("");
+    }
+    return TRUE;
+}
+
 /* ---- requests ---- */
 
 static gboolean require(const char *value, JsonObject *o, const char *path, const char *proto,
@@ -469,11 +522,23 @@ static gboolean valid_layout(const char *layout)
 static gboolean parse_room_composite(JsonObject *o, const char *path, RrJobSpec *spec,
                                      GError **error)
 {
-    static const char *const fields[] = {
-        "room_name",       "layout",        "audio_only",   "video_only",
-        "custom_base_url", "file",          "stream",       "segments",
-        "preset",          "advanced",      "file_outputs", "stream_outputs",
-        "segment_outputs", "image_outputs", "audio_mixing", NULL};
+    static const char *const fields[] = {"room_name",
+                                         "layout",
+                                         "audio_only",
+                                         "video_only",
+                                         "custom_base_url",
+                                         "file",
+                                         "stream",
+                                         "segments",
+                                         "preset",
+                                         "advanced",
+                                         "file_outputs",
+                                         "stream_outputs",
+                                         "segment_outputs",
+                                         "image_outputs",
+                                         "audio_mixing",
+                                         "webhooks",
+                                         NULL};
     if (!check_fields(o, path, fields, error))
         return FALSE;
     g_autofree char *base_url = NULL;
@@ -507,25 +572,20 @@ static gboolean parse_room_composite(JsonObject *o, const char *path, RrJobSpec 
                     "unknown layout \"%s\" (grid, speaker, single-speaker, with -light/-dark)",
                     spec->layout);
     }
-    return parse_encoding(o, path, spec, error) && parse_outputs(o, path, spec, error);
+    return parse_encoding(o, path, spec, error) && parse_outputs(o, path, spec, error) &&
+           parse_webhooks(o, path, spec, error);
 }
 
 static gboolean parse_track_composite(JsonObject *o, const char *path, RrJobSpec *spec,
                                       GError **error)
 {
-    static const char *const fields[] = {"room_name",
-                                         "audio_track_id",
-                                         "video_track_id",
-                                         "file",
-                                         "stream",
-                                         "segments",
-                                         "preset",
-                                         "advanced",
-                                         "file_outputs",
-                                         "stream_outputs",
-                                         "segment_outputs",
-                                         "image_outputs",
-                                         NULL};
+    static const char *const fields[] = {"room_name",       "audio_track_id",
+                                         "video_track_id",  "file",
+                                         "stream",          "segments",
+                                         "preset",          "advanced",
+                                         "file_outputs",    "stream_outputs",
+                                         "segment_outputs", "image_outputs",
+                                         "webhooks",        NULL};
     if (!check_fields(o, path, fields, error) ||
         !read_string(o, path, "room_name", &spec->room_name, error) ||
         !read_string(o, path, "audio_track_id", &spec->audio_track_id, error) ||
@@ -539,14 +599,23 @@ static gboolean parse_track_composite(JsonObject *o, const char *path, RrJobSpec
     spec->audio_only = !video;
     spec->video_only = !audio;
     spec->layout = g_strdup("single-speaker");
-    return parse_encoding(o, path, spec, error) && parse_outputs(o, path, spec, error);
+    return parse_encoding(o, path, spec, error) && parse_outputs(o, path, spec, error) &&
+           parse_webhooks(o, path, spec, error);
 }
 
 static gboolean parse_participant(JsonObject *o, const char *path, RrJobSpec *spec, GError **error)
 {
-    static const char *const fields[] = {
-        "room_name",    "identity",       "screen_share",    "preset",        "advanced",
-        "file_outputs", "stream_outputs", "segment_outputs", "image_outputs", NULL};
+    static const char *const fields[] = {"room_name",
+                                         "identity",
+                                         "screen_share",
+                                         "preset",
+                                         "advanced",
+                                         "file_outputs",
+                                         "stream_outputs",
+                                         "segment_outputs",
+                                         "image_outputs",
+                                         "webhooks",
+                                         NULL};
     if (!check_fields(o, path, fields, error) ||
         !read_string(o, path, "room_name", &spec->room_name, error) ||
         !read_string(o, path, "identity", &spec->identity, error) ||
@@ -555,12 +624,14 @@ static gboolean parse_participant(JsonObject *o, const char *path, RrJobSpec *sp
         !require(spec->identity, o, path, "identity", error))
         return FALSE;
     spec->layout = g_strdup("single-speaker");
-    return parse_encoding(o, path, spec, error) && parse_outputs(o, path, spec, error);
+    return parse_encoding(o, path, spec, error) && parse_outputs(o, path, spec, error) &&
+           parse_webhooks(o, path, spec, error);
 }
 
 static gboolean parse_track(JsonObject *o, const char *path, RrJobSpec *spec, GError **error)
 {
-    static const char *const fields[] = {"room_name", "track_id", "file", "websocket_url", NULL};
+    static const char *const fields[] = {"room_name",     "track_id", "file",
+                                         "websocket_url", "webhooks", NULL};
     if (!check_fields(o, path, fields, error) ||
         !read_string(o, path, "room_name", &spec->room_name, error) ||
         !read_string(o, path, "track_id", &spec->track_id, error) ||
@@ -571,7 +642,7 @@ static gboolean parse_track(JsonObject *o, const char *path, RrJobSpec *spec, GE
     if (member(o, path, "websocket_url", &p))
         return fail(error, UNSUPPORTED, p, "WebSocket streaming is not supported yet");
     JsonObject *file = NULL;
-    if (!read_object(o, path, "file", &file, &p, error))
+    if (!read_object(o, path, "file", &file, &p, error) || !parse_webhooks(o, path, spec, error))
         return FALSE;
     return !file || parse_direct_file(file, p, spec, error);
 }
@@ -601,6 +672,7 @@ RrJobSpec *rr_job_spec_from_object(JsonObject *req, GError **error)
                  {"participant", RR_JOB_PARTICIPANT},
                  {"track", RR_JOB_TRACK}};
     g_autoptr(RrJobSpec) spec = g_new0(RrJobSpec, 1);
+    spec->webhooks = g_ptr_array_new_with_free_func(job_webhook_free);
     gboolean backup = FALSE;
     double cpu = 0;
     g_autofree char *url = NULL;
@@ -736,6 +808,8 @@ void rr_job_spec_free(RrJobSpec *spec)
     g_free(spec->video_track_id);
     g_free(spec->track_id);
     g_free(spec->filepath);
+    if (spec->webhooks)
+        g_ptr_array_unref(spec->webhooks);
     g_free(spec);
 }
 

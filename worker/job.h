@@ -11,6 +11,8 @@
  * ("room_composite.file_outputs[0].filpath: unknown field"); so is a bad value. Outputs
  * roomrec cannot produce yet (S3/GCP/Azure/OSS upload, streams, segments, images, MP3,
  * VP8 composites, custom base URLs) are RR_WORKER_ERROR_UNSUPPORTED with a clear message.
+ * Each request may carry LiveKit's "webhooks" list ({url, signing_key}): extra webhook
+ * targets for this egress only.
  *
  * The spec owns its strings and is not modified after parsing. Pure functions, no I/O,
  * thread-safe. Secrets (token, api_secret) are kept in the spec and never logged here.
@@ -36,6 +38,12 @@ typedef enum {
     RR_JOB_FILE_MP4 = 1,
     RR_JOB_FILE_OGG = 2,
 } RrJobFileType;
+
+/* A request's own webhook target (LiveKit's WebhookConfig). */
+typedef struct {
+    char *url;         /* http:// or https:// */
+    char *signing_key; /* the API key whose secret signs; "" → the worker's webhook key */
+} RrJobWebhook;
 
 typedef struct {
     RrJobKind kind;
@@ -69,6 +77,8 @@ typedef struct {
     int preset;
     gboolean has_advanced;
     RrEncodeSettings encode;
+    /* The request's "webhooks" (RrJobWebhook*); never NULL in a parsed spec. */
+    GPtrArray *webhooks;
 } RrJobSpec;
 
 /* Parses and validates a request. @len may be -1 for a NUL-terminated string. Errors:

@@ -15,10 +15,11 @@ G_BEGIN_DECLS
 GQuark rr_worker_error_quark(void);
 
 typedef enum {
-    RR_WORKER_ERROR_FAILED,        /* anything not covered below */
-    RR_WORKER_ERROR_INVALID_JOB,   /* the job (or the flags that make it) is malformed */
-    RR_WORKER_ERROR_UNSUPPORTED,   /* well-formed, but roomrec cannot do it (yet) */
-    RR_WORKER_ERROR_START_TIMEOUT, /* nothing recordable before the start timeout */
+    RR_WORKER_ERROR_FAILED,         /* anything not covered below */
+    RR_WORKER_ERROR_INVALID_JOB,    /* the job (or the flags that make it) is malformed */
+    RR_WORKER_ERROR_UNSUPPORTED,    /* well-formed, but roomrec cannot do it (yet) */
+    RR_WORKER_ERROR_START_TIMEOUT,  /* nothing recordable before the start timeout */
+    RR_WORKER_ERROR_INVALID_CONFIG, /* the worker's config (file, environment, flags) */
 } RrWorkerError;
 
 G_END_DECLS

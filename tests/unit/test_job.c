@@ -150,6 +150,44 @@ static void test_other_kinds(void)
     g_assert_cmpstr(n->filepath, ==, "f.mp4");
 }
 
+/* A request's own webhooks (LiveKit's WebhookConfig list), echoed in EgressInfo. */
+static void test_webhooks(void)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(RrJobSpec) spec =
+        rr_job_spec_parse("{\"track\":{\"room_name\":\"r\",\"track_id\":\"TR_1\",\"webhooks\":["
+                          "{\"url\":\"http://127.0.0.1:1/a\"},"
+                          "{\"url\":\"https://h.example/b\",\"signingKey\":\"APIk\"}]}}",
+                          -1, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(spec->webhooks->len, ==, 2);
+    const RrJobWebhook *w0 = g_ptr_array_index(spec->webhooks, 0);
+    const RrJobWebhook *w1 = g_ptr_array_index(spec->webhooks, 1);
+    g_assert_cmpstr(w0->url, ==, "http://127.0.0.1:1/a");
+    g_assert_cmpstr(w0->signing_key, ==, "");
+    g_assert_cmpstr(w1->signing_key, ==, "APIk");
+    g_autoptr(RrEgressInfo) info = rr_egress_info_new("EG_w", spec);
+    g_autofree char *json = rr_egress_info_to_json(info, FALSE);
+    g_assert_nonnull(strstr(json, "\"webhooks\":[{\"url\":\"http://127.0.0.1:1/a\"},"
+                                  "{\"url\":\"https://h.example/b\",\"signingKey\":\"APIk\"}]"));
+    g_autoptr(RrJobSpec) none =
+        rr_job_spec_parse("{\"room_composite\":{\"room_name\":\"r\"}}", -1, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(none->webhooks->len, ==, 0);
+
+    const int I = RR_WORKER_ERROR_INVALID_JOB;
+    parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"webhooks\":{}}}", I,
+              "room_composite.webhooks: expected an array");
+    parse_bad("{\"participant\":{\"room_name\":\"r\",\"identity\":\"a\",\"webhooks\":[{"
+              "\"url\":\"ftp://x/\"}]}}",
+              I, "participant.webhooks[0].url: expected an http:// or https:// URL");
+    parse_bad("{\"track_composite\":{\"room_name\":\"r\",\"audio_track_id\":\"a\","
+              "\"webhooks\":[{\"url\":\"http://x/\",\"signing\":\"k\"}]}}",
+              I, "track_composite.webhooks[0].signing: unknown field");
+    parse_bad("{\"track\":{\"room_name\":\"r\",\"track_id\":\"t\",\"webhooks\":[{}]}}", I,
+              "track.webhooks[0].url: required");
+}
+
 static void test_errors(void)
 {
     const int I = RR_WORKER_ERROR_INVALID_JOB, U = RR_WORKER_ERROR_UNSUPPORTED;
@@ -342,6 +380,7 @@ int main(int argc, char **argv)
     g_test_add_func("/worker/job/presets", test_presets_by_number);
     g_test_add_func("/worker/job/kinds", test_other_kinds);
     g_test_add_func("/worker/job/errors", test_errors);
+    g_test_add_func("/worker/job/webhooks", test_webhooks);
     g_test_add_func("/worker/job/templates", test_templates);
     g_test_add_func("/worker/job/egress-info", test_egress_info);
     return g_test_run();
