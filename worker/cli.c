@@ -4,6 +4,7 @@
 #include "worker/cmd-probe.h"
 #include "worker/cmd-record.h"
 #include "worker/cmd-token.h"
+#include "worker/cmd-worker.h"
 #include "worker/log.h"
 
 #include <stdio.h>
@@ -28,6 +29,7 @@ const RrCliCommand rr_cli_commands[] = {
     {"probe", "join a room as a hidden recorder and report connectivity and media", rr_cmd_probe},
     {"record", "record a room, a participant or a track to a file", rr_cmd_record},
     {"token", "print a recorder access token", rr_cmd_token},
+    {"worker", "take recording jobs from Redis (the cluster service)", rr_cmd_worker},
     {NULL, NULL, NULL},
 };
 
