@@ -27,7 +27,7 @@ typedef struct {
     int width, height, fps, video_bitrate, audio_bitrate, audio_frequency;
     double keyframe_interval;
     double start_timeout, duration, max_duration;
-    char *job_file, *job_env, *info_file;
+    char *job_file, *job_env, *info_file, *output_dir;
     int status_fd, control_fd, part; /* set by `roomrec worker` for its children */
     RrIceOptions ice;
 } Flags;
@@ -47,7 +47,7 @@ static void flags_clear(Flags *f)
     char **strs[] = {&f->url,       &f->api_key, &f->api_secret,  &f->token,        &f->room,
                      &f->egress_id, &f->layout,  &f->participant, &f->audio_track,  &f->video_track,
                      &f->track,     &f->output,  &f->preset,      &f->h264_profile, &f->audio_codec,
-                     &f->job_file,  &f->job_env, &f->info_file};
+                     &f->job_file,  &f->job_env, &f->info_file,   &f->output_dir};
     for (guint i = 0; i < G_N_ELEMENTS(strs); i++)
         g_clear_pointer(strs[i], g_free);
     rr_ice_options_clear(&f->ice);
@@ -336,6 +336,7 @@ static int run_recording(Flags *f, RrJobSpec *job)
         .duration_ms = seconds_ms(f->duration),
         .max_duration_ms = seconds_ms(f->max_duration),
         .part = f->part > 1 ? (guint)f->part : 0,
+        .output_dir = f->output_dir,
     };
     rr_session_config_init(&cfg.session);
     cfg.session.url = url;
@@ -458,6 +459,8 @@ int rr_cmd_record(int argc, char **argv)
          "write a JSON line per status change and progress to this fd (roomrec worker)", "FD"},
         {"control-fd", 0, 0, G_OPTION_ARG_INT, &f.control_fd,
          "read {\"stop\":true} / {\"layout\":L} lines from this fd (roomrec worker)", "FD"},
+        {"output-dir", 0, 0, G_OPTION_ARG_FILENAME, &f.output_dir,
+         "relative output paths are written under this directory", "DIR"},
         {"part", 0, 0, G_OPTION_ARG_INT, &f.part,
          "a continued job's part N: \"_partN\" before the output's extension", "N"},
         {NULL},

@@ -5,6 +5,7 @@
 #include "worker/service-priv.h"
 
 #include "worker/egress-info.h"
+#include "worker/worker-error.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -215,11 +216,21 @@ static gboolean spawn(RrServiceJob *j, GError **error)
     g_autofree char *job_env = g_strconcat("ROOMREC_JOB_ID=", j->q->egress_id, NULL);
     g_ptr_array_add(env, g_strdup(job_env));
     g_ptr_array_add(env, NULL);
+    g_autofree char *out_dir =
+        g_canonicalize_filename(s->opts.output_dir ? s->opts.output_dir : ".", NULL);
+    g_autofree char *out_arg = g_strconcat("--output-dir=", out_dir, NULL);
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
+    g_autofree char *id_arg = g_strconcat("--egress-id=", j->q->egress_id, NULL);
+    g_ptr_array_add(args, out_arg);
+    g_ptr_array_add(args, id_arg);
+    for (const char *const *a = s->opts.record_args; a && *a; a++)
+        g_ptr_array_add(args, (gpointer)*a);
+    g_ptr_array_add(args, NULL);
     RrServiceChildConfig cc = {
         .exe = s->opts.exe,
         .job_file = j->job_file,
         .part = j->q->part,
-        .extra_args = s->opts.record_args,
+        .extra_args = (const char *const *)args->pdata,
         .env = (const char *const *)env->pdata,
         .cwd = s->opts.output_dir,
     };
@@ -239,6 +250,13 @@ void rr_service_job_start(RrService *s, RrQueueJob *q)
     g_hash_table_replace(s->jobs, g_strdup(q->egress_id), j);
     g_autoptr(GError) e = NULL;
     j->spec = rr_job_spec_parse(q->job_json, -1, &e);
+    if (j->spec && j->spec->egress_id && *j->spec->egress_id &&
+        strcmp(j->spec->egress_id, q->egress_id) != 0) {
+        g_set_error(&e, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                    "egress_id: the job says %.64s but was queued as %s", j->spec->egress_id,
+                    q->egress_id);
+        g_clear_pointer(&j->spec, rr_job_spec_free);
+    }
     if (!j->spec) {
         j->type = g_strdup(q->type && *q->type ? q->type : "unknown");
         s->jobs_rejected++;
