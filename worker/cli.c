@@ -5,6 +5,7 @@
 #include "worker/cmd-queue.h"
 #include "worker/cmd-record.h"
 #include "worker/cmd-token.h"
+#include "worker/cmd-worker.h"
 #include "worker/log.h"
 
 #include <stdio.h>
@@ -29,6 +30,7 @@ const RrCliCommand rr_cli_commands[] = {
     {"probe", "join a room as a hidden recorder and report connectivity and media", rr_cmd_probe},
     {"record", "record a room, a participant or a track to a file", rr_cmd_record},
     {"token", "print a recorder access token", rr_cmd_token},
+    {"worker", "take recording jobs from Redis (the cluster service)", rr_cmd_worker},
     {"submit", "put a recording job on the Redis queue and print its egress id", rr_cmd_submit},
     {"status", "show the status (EgressInfo) of a queued or running egress", rr_cmd_status},
     {"list", "list the egresses on the Redis queue", rr_cmd_list},

@@ -10,6 +10,7 @@
 #include "worker/cli.h"
 #include "worker/ice-options.h"
 #include "worker/log.h"
+#include "worker/record-link.h"
 #include "worker/recorder.h"
 #include "worker/worker-error.h"
 
@@ -26,13 +27,15 @@ typedef struct {
     int width, height, fps, video_bitrate, audio_bitrate, audio_frequency;
     double keyframe_interval;
     double start_timeout, duration, max_duration;
-    char *job_file, *job_env, *info_file;
+    char *job_file, *job_env, *info_file, *output_dir;
+    int status_fd, control_fd, part; /* set by `roomrec worker` for its children */
     RrIceOptions ice;
 } Flags;
 
 typedef struct {
     GMainLoop *loop;
     RrRecorder *rec;
+    RrRecordLink *link; /* NULL unless --status-fd/--control-fd */
     gboolean done;
     gboolean tty;
     guint signals;
@@ -44,7 +47,7 @@ static void flags_clear(Flags *f)
     char **strs[] = {&f->url,       &f->api_key, &f->api_secret,  &f->token,        &f->room,
                      &f->egress_id, &f->layout,  &f->participant, &f->audio_track,  &f->video_track,
                      &f->track,     &f->output,  &f->preset,      &f->h264_profile, &f->audio_codec,
-                     &f->job_file,  &f->job_env, &f->info_file};
+                     &f->job_file,  &f->job_env, &f->info_file,   &f->output_dir};
     for (guint i = 0; i < G_N_ELEMENTS(strs); i++)
         g_clear_pointer(strs[i], g_free);
     rr_ice_options_clear(&f->ice);
@@ -233,6 +236,8 @@ static char *human_bytes(guint64 n)
 static gboolean on_progress(gpointer ud)
 {
     Run *run = ud;
+    if (run->link)
+        rr_record_link_progress(run->link);
     RrRecorderProgress p;
     rr_recorder_get_progress(run->rec, &p);
     const RrEgressInfo *info = rr_recorder_get_info(run->rec);
@@ -255,6 +260,8 @@ static gboolean on_progress(gpointer ud)
 static void on_status(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
 {
     Run *run = ud;
+    if (run->link)
+        rr_record_link_status(run->link, info);
     /* The new status shows at once on a terminal. */
     if (run->tty && run->rec != NULL)
         on_progress(run);
@@ -328,6 +335,8 @@ static int run_recording(Flags *f, RrJobSpec *job)
         .start_timeout_ms = seconds_ms(f->start_timeout),
         .duration_ms = seconds_ms(f->duration),
         .max_duration_ms = seconds_ms(f->max_duration),
+        .part = f->part > 1 ? (guint)f->part : 0,
+        .output_dir = f->output_dir,
     };
     rr_session_config_init(&cfg.session);
     cfg.session.url = url;
@@ -348,9 +357,19 @@ static int run_recording(Flags *f, RrJobSpec *job)
                    ? RR_EXIT_USAGE
                    : RR_EXIT_FAILED;
     }
+    if (f->status_fd >= 0 || f->control_fd >= 0) {
+        run.link = rr_record_link_new(f->status_fd, f->control_fd, run.rec, &error);
+        f->status_fd = f->control_fd = -1; /* the link owns them (or closed them) */
+        if (!run.link) {
+            fprintf(stderr, "roomrec record: %s\n", error->message);
+            rr_recorder_free(run.rec);
+            g_main_loop_unref(run.loop);
+            return RR_EXIT_USAGE;
+        }
+    }
     guint sig_int = g_unix_signal_add(SIGINT, on_signal, &run);
     guint sig_term = g_unix_signal_add(SIGTERM, on_signal, &run);
-    guint progress = g_timeout_add(run.tty ? 1000 : 2000, on_progress, &run);
+    guint progress = g_timeout_add(run.tty && !run.link ? 1000 : 2000, on_progress, &run);
     /* Media arrives about every 2.5 ms in a room of four: read it in 10 ms ticks. */
     rr_poll_coalesce(NULL, 0);
     rr_recorder_start(run.rec);
@@ -373,6 +392,7 @@ static int run_recording(Flags *f, RrJobSpec *job)
         fprintf(stderr, "roomrec record: cannot write %s: %s\n", f->info_file, error->message);
         code = code == RR_EXIT_OK ? RR_EXIT_FAILED : code;
     }
+    rr_record_link_free(run.link);
     rr_recorder_free(run.rec);
     g_main_loop_unref(run.loop);
     return code;
@@ -383,6 +403,7 @@ int rr_cmd_record(int argc, char **argv)
     Flags f = {0};
     rr_ice_options_init(&f.ice);
     f.start_timeout = 20;
+    f.status_fd = f.control_fd = -1;
     GOptionEntry entries[] = {
         {"url", 0, 0, G_OPTION_ARG_STRING, &f.url, "LiveKit server URL (env LIVEKIT_URL)", "URL"},
         {"api-key", 0, 0, G_OPTION_ARG_STRING, &f.api_key, "API key (env LIVEKIT_API_KEY)", "KEY"},
@@ -434,6 +455,14 @@ int rr_cmd_record(int argc, char **argv)
          "a LiveKit StartEgressRequest-like JSON job", "FILE"},
         {"job-env", 0, 0, G_OPTION_ARG_STRING, &f.job_env, "the job JSON is in this variable",
          "VAR"},
+        {"status-fd", 0, 0, G_OPTION_ARG_INT, &f.status_fd,
+         "write a JSON line per status change and progress to this fd (roomrec worker)", "FD"},
+        {"control-fd", 0, 0, G_OPTION_ARG_INT, &f.control_fd,
+         "read {\"stop\":true} / {\"layout\":L} lines from this fd (roomrec worker)", "FD"},
+        {"output-dir", 0, 0, G_OPTION_ARG_FILENAME, &f.output_dir,
+         "relative output paths are written under this directory", "DIR"},
+        {"part", 0, 0, G_OPTION_ARG_INT, &f.part,
+         "a continued job's part N: \"_partN\" before the output's extension", "N"},
         {NULL},
     };
     g_autoptr(GOptionContext) oc =

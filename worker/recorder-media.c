@@ -6,6 +6,7 @@
 #include "worker/worker-error.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 
 static gboolean is_composite(RrRecorder *r)
 {
@@ -48,8 +49,22 @@ void rr_recorder_template_vars(RrRecorder *r, const RrTrack *t, RrJobTemplateVar
     }
 }
 
+/* (transfer full) @path with "_partN" before the extension of its base name. */
+static char *part_path(const char *path, guint part)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base)
+        return g_strdup_printf("%s_part%u", path, part);
+    return g_strdup_printf("%.*s_part%u%s", (int)(dot - path), path, part, dot);
+}
+
 char *rr_recorder_place_output(RrRecorder *r, const char *path, GError **error)
 {
+    g_autofree char *parted = r->config.part > 1 ? part_path(path, r->config.part) : NULL;
+    if (parted)
+        path = parted;
     g_autofree char *full = g_path_is_absolute(path) || !r->output_dir
                                 ? g_strdup(path)
                                 : g_build_filename(r->output_dir, path, NULL);

@@ -462,6 +462,21 @@ void rr_recorder_stop(RrRecorder *r)
     rr_recorder_end(r, RR_EGRESS_ABORTED, NULL, "Start signal not received", 412, d);
 }
 
+gboolean rr_recorder_set_layout(RrRecorder *r, const char *layout, GError **error)
+{
+    if (!r->composite || r->stopping) {
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_UNSUPPORTED,
+                    "layout: only a running composite recording has a layout");
+        return FALSE;
+    }
+    return rr_composite_set_layout(r->composite, layout, error);
+}
+
+const char *rr_recorder_get_output_path(RrRecorder *r)
+{
+    return r->output_path;
+}
+
 const RrEgressInfo *rr_recorder_get_info(RrRecorder *r)
 {
     return r->info;

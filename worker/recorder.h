@@ -43,6 +43,8 @@ typedef struct {
     guint64 max_duration_ms; /* → LIMIT_REACHED; 0: none */
     guint drain_timeout_ms;  /* 0: 10 s */
     const char *output_dir;  /* relative output paths are resolved here; NULL: cwd */
+    guint part;              /* > 1: a continued job's part N: "_partN" goes before the
+                                output's extension ("room_part2.mp4"); 0 or 1: none */
 } RrRecorderConfig;
 
 typedef struct {
@@ -67,6 +69,13 @@ void rr_recorder_free(RrRecorder *r);
 void rr_recorder_start(RrRecorder *r);
 /* Stop recording, drain, finalise: COMPLETE (or ABORTED if it never started). */
 void rr_recorder_stop(RrRecorder *r);
+
+/* Change a composite's layout while recording (LiveKit template names). Fails for a
+ * track egress, before the start, or for an unknown layout. */
+gboolean rr_recorder_set_layout(RrRecorder *r, const char *layout, GError **error);
+/* The output file being written (its final name), or NULL before it is known.
+ * (transfer none) */
+const char *rr_recorder_get_output_path(RrRecorder *r);
 
 /* (transfer none) */
 const RrEgressInfo *rr_recorder_get_info(RrRecorder *r);

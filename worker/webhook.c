@@ -398,6 +398,36 @@ void rr_webhook_notifier_notify(RrWebhookNotifier *n, const char *event, const R
     }
 }
 
+void rr_webhook_notifier_notify_json(RrWebhookNotifier *n, const char *event, const char *egress_id,
+                                     JsonNode *info)
+{
+    g_return_if_fail(n != NULL && event != NULL && egress_id != NULL && info != NULL);
+    g_autofree char *id = event_id();
+    g_autofree char *created =
+        g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time() / G_USEC_PER_SEC);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "event");
+    json_builder_add_string_value(b, event);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, id);
+    json_builder_set_member_name(b, "createdAt");
+    json_builder_add_string_value(b, created);
+    json_builder_set_member_name(b, "egressInfo");
+    json_builder_add_value(b, json_node_copy(info));
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    gsize len = 0;
+    char *text = json_to_string(root, FALSE);
+    len = strlen(text);
+    g_autoptr(GBytes) body = g_bytes_new_take(text, len);
+    for (guint i = 0; i < n->targets->len; i++) {
+        Target *t = g_ptr_array_index(n->targets, i);
+        if (!t->egress_id || strcmp(t->egress_id, egress_id) == 0)
+            enqueue(n, t, i, egress_id, event, body);
+    }
+}
+
 void rr_webhook_notifier_notify_status(RrWebhookNotifier *n, const RrEgressInfo *info)
 {
     rr_webhook_notifier_notify(n, rr_webhook_event_for_status(info->status), info);

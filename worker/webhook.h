@@ -29,6 +29,8 @@
 
 #include "worker/egress-info.h"
 
+#include <json-glib/json-glib.h>
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -61,6 +63,10 @@ gboolean rr_webhook_notifier_add_job_webhooks(RrWebhookNotifier *notifier, const
 /* Queues @event for @info's egress to every target (the worker's and the job's). */
 void rr_webhook_notifier_notify(RrWebhookNotifier *notifier, const char *event,
                                 const RrEgressInfo *info);
+/* The same with @info already as an EgressInfo JSON object (what `roomrec worker` gets
+ * from its recording children); @egress_id picks the job's own targets. */
+void rr_webhook_notifier_notify_json(RrWebhookNotifier *notifier, const char *event,
+                                     const char *egress_id, JsonNode *info);
 /* The same with the event LiveKit sends for @info's status. */
 void rr_webhook_notifier_notify_status(RrWebhookNotifier *notifier, const RrEgressInfo *info);
 

@@ -1,0 +1,98 @@
+# Shared helpers of the worker_*.sh integration tests (sourced, not a test itself): a
+# redis-server, the test room, `roomrec worker` processes, jobs put on the queue, and
+# status reads. Everything started is killed by pid on exit (lib.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/record-lib.sh"
+prefix=wt:
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_redis → rport, rcli
+start_redis() {
+  rport=$(free_port)
+  mkdir -p "$work/redis"
+  redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/redis" --save "" \
+    --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 200); do
+    redis-cli -p "$rport" ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "redis-server did not start: $(tail -3 "$work/redis.log")"
+  exit 1
+}
+rcli() { redis-cli -p "$rport" "$@"; }
+
+# worker_config CAPACITY_UTIL LEASE_S → $work/worker.yaml (costs: track 0.2, audio-only
+# composite 0.2, room composite 0.45, participant 0.3, track composite 0.3), with
+# ROOMREC_CPU_CORES=1 the capacity is CAPACITY_UTIL.
+worker_config() {
+  cat >"$work/worker.yaml" <<Y
+api_key: $key
+api_secret: $secret
+ws_url: $url
+redis:
+  address: 127.0.0.1:$rport
+key_prefix: "$prefix"
+lease_seconds: $2
+cpu_cost:
+  room_composite_cpu_cost: 0.45
+  audio_room_composite_cpu_cost: 0.2
+  participant_cpu_cost: 0.3
+  track_composite_cpu_cost: 0.3
+  track_cpu_cost: 0.2
+  max_cpu_utilization: $1
+Y
+}
+
+# start_worker NAME [args...] → wpid (log $work/NAME.log); recordings go to $work/out
+start_worker() {
+  local name=$1
+  shift
+  mkdir -p "$work/out"
+  ROOMREC_CPU_CORES=1 ROOMREC_LOG_LEVEL=info "$roomrec" worker --config "$work/worker.yaml" \
+    --worker-id "$name" --output-dir "$work/out" --local-address 127.0.0.1 "$@" \
+    >"$work/$name.out" 2>"$work/$name.log" &
+  wpid=$!
+  pids+=("$wpid")
+}
+
+# submit_raw ID TYPE COST JOB_JSON: what `roomrec submit` writes (status hash, index,
+# event, stream entry), without its validation, so hostile jobs reach the worker too.
+submit_raw() {
+  local id=$1 type=$2 cost=$3 job=$4 now
+  now=$(date +%s%3N)
+  local info="{\"egressId\":\"$id\",\"status\":\"EGRESS_STARTING\"}"
+  rcli HSET "${prefix}egress:$id" info "$info" status EGRESS_STARTING final 0 room "" \
+    worker "" part 0 created_at "$now" updated_at "$now" >/dev/null
+  rcli ZADD "${prefix}egress" "$now" "$id" >/dev/null
+  rcli XADD "${prefix}jobs" '*' egress_id "$id" job "$job" type "$type" cost "$cost" \
+    submitted_at "$now" >/dev/null
+}
+# track_job ID TRACK FILE / composite_job ID FILE AUDIO_ONLY → JSON on stdout
+track_job() {
+  printf '{"egress_id":"%s","track":{"room_name":"four","track_id":"%s","file":{"filepath":"%s"}}}' "$1" "$2" "$3"
+}
+composite_job() {
+  printf '{"egress_id":"%s","room_composite":{"room_name":"four","audio_only":%s,"file_outputs":[{"filepath":"%s"}]}}' "$1" "$3" "$2"
+}
+
+status_of() { rcli HGET "${prefix}egress:$1" status; }
+info_of() { rcli HGET "${prefix}egress:$1" info; }
+stop_job() { rcli RPUSH "${prefix}ctl:$1" '{"stop":true}' >/dev/null; }
+
+# wait_status ID PATTERN TIMEOUT_S → 0 when the status matches (grep -E) in time
+wait_status() {
+  local i
+  for i in $(seq $(($3 * 10))); do
+    status_of "$1" | grep -Eq "$2" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# decoded_secs FILE → the media duration ffprobe decodes (packets, not the header)
+decoded_secs() {
+  ffprobe -v error -show_entries format=duration -of csv=p=0 "$1" 2>/dev/null | head -1
+}

@@ -1,0 +1,211 @@
+/* worker/child-proto: worker ↔ recording child messages. See child-proto.h. */
+#include "worker/child-proto.h"
+
+#include "pipeline/layout.h"
+#include "worker/worker-error.h"
+
+#include <string.h>
+
+static JsonObject *parse_object(const char *json, gssize len, const char *what, GError **error)
+{
+    if (len < 0)
+        len = (gssize)strlen(json);
+    if (len > RR_CHILD_PROTO_MAX_LINE) {
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB, "%s: longer than %d bytes",
+                    what, RR_CHILD_PROTO_MAX_LINE);
+        return NULL;
+    }
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) e = NULL;
+    if (!json_parser_load_from_data(parser, json, len, &e)) {
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB, "%s: not JSON: %s", what,
+                    e->message);
+        return NULL;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                    "%s: must be a JSON object", what);
+        return NULL;
+    }
+    return json_object_ref(json_node_get_object(root));
+}
+
+static gboolean member_is(JsonNode *n, GType type)
+{
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == type;
+}
+
+gboolean rr_control_parse(const char *json, gssize len, RrControl *control, GError **error)
+{
+    *control = (RrControl){0};
+    g_autoptr(JsonObject) o = parse_object(json, len, "control message", error);
+    if (!o)
+        return FALSE;
+    gboolean have = FALSE;
+    JsonObjectIter it;
+    const char *name;
+    JsonNode *v;
+    json_object_iter_init(&it, o);
+    while (json_object_iter_next(&it, &name, &v)) {
+        if (strcmp(name, "stop") == 0) {
+            if (!member_is(v, G_TYPE_BOOLEAN) || !json_node_get_boolean(v)) {
+                g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                            "stop: must be true");
+                goto fail;
+            }
+            control->kind = RR_CONTROL_STOP;
+        } else if (strcmp(name, "layout") == 0) {
+            g_autoptr(GError) e = NULL;
+            if (!member_is(v, G_TYPE_STRING) || !*json_node_get_string(v)) {
+                g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                            "layout: must be a layout name");
+                goto fail;
+            }
+            if (!rr_layout_parse(json_node_get_string(v), NULL, NULL, &e)) {
+                g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                            "layout: unknown layout (grid, speaker, single-speaker, with "
+                            "-light/-dark)");
+                goto fail;
+            }
+            control->kind = RR_CONTROL_LAYOUT;
+            g_free(control->layout);
+            control->layout = g_strdup(json_node_get_string(v));
+        } else {
+            g_autofree char *shown = g_strndup(name, 64);
+            g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                        "%s: unknown field (stop, layout)", g_str_is_ascii(shown) ? shown : "?");
+            goto fail;
+        }
+        if (have) {
+            g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                        "control message: give one of stop, layout");
+            goto fail;
+        }
+        have = TRUE;
+    }
+    if (!have) {
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                    "control message: empty (give stop or layout)");
+        goto fail;
+    }
+    return TRUE;
+fail:
+    rr_control_clear(control);
+    return FALSE;
+}
+
+void rr_control_clear(RrControl *control)
+{
+    g_clear_pointer(&control->layout, g_free);
+}
+
+char *rr_control_to_json(const RrControl *control)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    if (control->kind == RR_CONTROL_LAYOUT) {
+        json_builder_set_member_name(b, "layout");
+        json_builder_add_string_value(b, control->layout);
+    } else {
+        json_builder_set_member_name(b, "stop");
+        json_builder_add_boolean_value(b, TRUE);
+    }
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+gboolean rr_egress_status_name_is_final(const char *status)
+{
+    static const char *const finals[] = {"EGRESS_COMPLETE", "EGRESS_FAILED", "EGRESS_ABORTED",
+                                         "EGRESS_LIMIT_REACHED"};
+    for (guint i = 0; status && i < G_N_ELEMENTS(finals); i++)
+        if (strcmp(status, finals[i]) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean valid_status(const char *s)
+{
+    static const char *const all[] = {"EGRESS_STARTING", "EGRESS_ACTIVE", "EGRESS_ENDING"};
+    for (guint i = 0; i < G_N_ELEMENTS(all); i++)
+        if (strcmp(s, all[i]) == 0)
+            return TRUE;
+    return rr_egress_status_name_is_final(s);
+}
+
+static double number_of(JsonNode *n, gboolean *ok)
+{
+    if (n && JSON_NODE_HOLDS_VALUE(n)) {
+        GType t = json_node_get_value_type(n);
+        if (t == G_TYPE_INT64 || t == G_TYPE_DOUBLE) {
+            *ok = TRUE;
+            return json_node_get_double(n);
+        }
+    }
+    *ok = FALSE;
+    return 0;
+}
+
+gboolean rr_child_event_parse(const char *line, gssize len, RrChildEvent *ev, GError **error)
+{
+    *ev = (RrChildEvent){0};
+    g_autoptr(JsonObject) o = parse_object(line, len, "status line", error);
+    if (!o)
+        return FALSE;
+    JsonNode *out = json_object_get_member(o, "output");
+    if (out && !JSON_NODE_HOLDS_NULL(out)) {
+        if (!member_is(out, G_TYPE_STRING)) {
+            g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                        "output: must be a string");
+            return FALSE;
+        }
+        ev->output = g_strdup(json_node_get_string(out));
+    }
+    JsonNode *st = json_object_get_member(o, "status");
+    JsonNode *pr = json_object_get_member(o, "progress");
+    if (st) {
+        JsonNode *info = json_object_get_member(o, "info");
+        if (!member_is(st, G_TYPE_STRING) || !valid_status(json_node_get_string(st))) {
+            g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                        "status: not an EgressStatus name");
+            goto fail;
+        }
+        if (!info || !JSON_NODE_HOLDS_OBJECT(info)) {
+            g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                        "info: must be an EgressInfo object");
+            goto fail;
+        }
+        ev->is_status = TRUE;
+        ev->status = g_strdup(json_node_get_string(st));
+        ev->final = rr_egress_status_name_is_final(ev->status);
+        ev->info = json_node_copy(info);
+        return TRUE;
+    }
+    if (pr && JSON_NODE_HOLDS_OBJECT(pr)) {
+        JsonObject *p = json_node_get_object(pr);
+        gboolean ok1, ok2;
+        ev->elapsed_s = number_of(json_object_get_member(p, "elapsed_s"), &ok1);
+        double bytes = number_of(json_object_get_member(p, "bytes"), &ok2);
+        if (!ok1 || !ok2 || ev->elapsed_s < 0 || bytes < 0 || bytes > 9e18) {
+            g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                        "progress: needs elapsed_s and bytes (numbers >= 0)");
+            goto fail;
+        }
+        ev->bytes = (gint64)bytes;
+        return TRUE;
+    }
+    g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                "status line: needs \"status\" or a \"progress\" object");
+fail:
+    rr_child_event_clear(ev);
+    return FALSE;
+}
+
+void rr_child_event_clear(RrChildEvent *ev)
+{
+    g_clear_pointer(&ev->status, g_free);
+    g_clear_pointer(&ev->info, json_node_unref);
+    g_clear_pointer(&ev->output, g_free);
+}

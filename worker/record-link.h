@@ -1,0 +1,31 @@
+/* worker/record-link: the child's end of the worker ↔ child pipes (`roomrec record
+ * --status-fd N --control-fd M`, worker/child-proto.h has the messages).
+ *
+ * The link writes a status line at every EgressInfo change and a progress line when
+ * asked (cmd-record does every 2 s), and reads control lines: {"stop":true} calls
+ * rr_recorder_stop() (drain, COMPLETE), {"layout":...} rr_recorder_set_layout(). The
+ * control pipe closing (the worker died) is a stop too, so a child never records on
+ * alone. Writes to a closed status pipe are dropped (SIGPIPE is ignored once a link
+ * exists). Runs on the main context of `roomrec record`; borrows the recorder, which
+ * must outlive the link. Either fd may be -1 (not used).
+ */
+#pragma once
+
+#include "worker/recorder.h"
+
+G_BEGIN_DECLS
+
+typedef struct RrRecordLink RrRecordLink;
+
+/* Takes ownership of both fds (closed by rr_record_link_free). */
+RrRecordLink *rr_record_link_new(int status_fd, int control_fd, RrRecorder *rec, GError **error);
+void rr_record_link_free(RrRecordLink *link);
+
+/* One status line for @info (the recorder's current output path with it). */
+void rr_record_link_status(RrRecordLink *link, const RrEgressInfo *info);
+/* One progress line. */
+void rr_record_link_progress(RrRecordLink *link);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RrRecordLink, rr_record_link_free)
+
+G_END_DECLS

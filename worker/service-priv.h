@@ -1,0 +1,80 @@
+/* worker/service-priv: RrService's insides, shared by service.c (loop, reading, leases,
+ * signals), service-job.c (one job's life: child, status, parts, ack) and
+ * service-health.c (health and metrics). Same thread rules as service.h. */
+#pragma once
+
+#include "queue/queue.h"
+#include "worker/job.h"
+#include "worker/service-admission.h"
+#include "worker/service-child.h"
+#include "worker/service.h"
+#include "worker/webhook.h"
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+typedef struct RrServiceJob RrServiceJob;
+
+struct RrService {
+    RrServiceOptions opts;
+    const RrWorkerConfig *cfg;
+    GMainLoop *loop;
+    RrQueue *queue;
+    RrAdmission *admission;
+    RrWebhookNotifier *webhooks; /* NULL: no webhook URLs and no keys */
+    char *consumer;              /* the worker id: our consumer name */
+    char *tmp_dir;               /* job files (0700) */
+    GHashTable *jobs;            /* egress id → RrServiceJob */
+    gboolean draining, stopping;
+    int exit_code;
+    guint read_timer, lease_timer, tick_timer, sig_term, sig_int;
+    gboolean was_connected;
+    gint64 started_us;
+
+    /* Metrics. */
+    GHashTable *results; /* "type\tresult" → guint64 count (GUINT_TO_POINTER) */
+    guint64 redis_reconnects;
+    guint64 redis_errors;
+    guint64 jobs_rejected;
+    double max_committed; /* highest committed cost seen (tests check capacity) */
+    SoupServer *health, *metrics;
+};
+
+struct RrServiceJob {
+    RrService *svc;
+    RrQueueJob *q;
+    RrJobSpec *spec; /* NULL for a rejected job */
+    char *type;      /* "room_composite", "audio_room_composite", ... */
+    double cost;
+    RrServiceChild *child;
+    char *job_file;
+    JsonArray *prev_files; /* earlier parts' fileResults */
+    JsonNode *info;        /* the latest EgressInfo from the child (or ours) */
+    char *status;          /* its status name */
+    char *output;          /* the file being written */
+    gint64 bytes;
+    gboolean status_dirty; /* a status still to write to Redis */
+    gboolean final;        /* the final status is known */
+    gboolean final_written, acked, lost, stop_sent, gone;
+    gint64 refresh_ok_us; /* when the last successful refresh was sent */
+};
+
+/* service-job.c */
+/* Starts a job the queue handed us (or rejects it with FAILED). */
+void rr_service_job_start(RrService *s, RrQueueJob *q);
+void rr_service_job_free(RrServiceJob *j);
+/* Writes what is pending (status, final status, ack); called from the tick. Returns
+ * TRUE when the job is done and may be dropped. */
+gboolean rr_service_job_flush(RrServiceJob *j);
+/* Asks the child to stop (drain, COMPLETE). */
+void rr_service_job_stop(RrServiceJob *j, const char *why);
+/* Pops and forwards the job's control messages. */
+void rr_service_job_control(RrServiceJob *j);
+
+/* service-health.c */
+gboolean rr_service_health_start(RrService *s, GError **error);
+void rr_service_health_stop(RrService *s);
+void rr_service_count_result(RrService *s, const char *type, const char *result);
+
+G_END_DECLS
