@@ -1,5 +1,6 @@
 /* worker/cmd-queue: `roomrec submit|status|list|stop`. See cmd-queue.h. */
 #include "worker/cmd-queue.h"
+#include "worker/service-admission.h"
 
 #include "queue/queue.h"
 #include "worker/cli.h"
@@ -90,18 +91,16 @@ static gboolean parse(GOptionContext *ctx, const char *cmd, int *argc, char ***a
     return TRUE;
 }
 
-double rr_cmd_queue_default_cost(int kind)
+double rr_cmd_queue_default_cost(const RrJobSpec *spec)
 {
-    switch ((RrJobKind)kind) {
-    case RR_JOB_ROOM_COMPOSITE:
-        return 3;
-    case RR_JOB_TRACK_COMPOSITE:
-    case RR_JOB_PARTICIPANT:
-        return 2;
-    case RR_JOB_TRACK:
-        return 1;
-    }
-    return 1;
+    /* The worker's own default costs (cpu_cost.*), so that a submitted job fits the
+     * capacity a default worker offers. */
+    RrAdmissionConfig ac;
+    rr_admission_config_init(&ac);
+    RrAdmission *a = rr_admission_new(&ac);
+    double cost = rr_admission_job_cost(a, spec);
+    rr_admission_free(a);
+    return cost;
 }
 
 int rr_cmd_submit(int argc, char **argv)
@@ -110,8 +109,9 @@ int rr_cmd_submit(int argc, char **argv)
     double cost = -1;
     GOptionEntry entries[] = {
         {"cost", 0, 0, G_OPTION_ARG_DOUBLE, &cost,
-         "CPU cost for admission (default by kind: room composite 3, track composite and "
-         "participant 2, track 1)",
+         "CPU cost for admission, in cores (default: the worker's cpu_cost for the job's "
+         "kind: room composite 0.35, audio-only 0.05, participant and track composite 0.2, "
+         "track 0.02)",
          "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
@@ -144,7 +144,7 @@ int rr_cmd_submit(int argc, char **argv)
         return RR_EXIT_USAGE;
     }
     if (cost < 0)
-        cost = rr_cmd_queue_default_cost(spec->kind);
+        cost = rr_cmd_queue_default_cost(spec);
     g_autofree char *id =
         spec->egress_id && *spec->egress_id ? g_strdup(spec->egress_id) : rr_queue_new_egress_id();
     g_autoptr(RrEgressInfo) info = rr_egress_info_new(id, spec);

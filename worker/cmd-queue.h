@@ -10,6 +10,8 @@
  */
 #pragma once
 
+#include "worker/job.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -19,8 +21,8 @@ int rr_cmd_status(int argc, char **argv);
 int rr_cmd_list(int argc, char **argv);
 int rr_cmd_stop(int argc, char **argv);
 
-/* The CPU cost a job of @kind gets when `submit --cost` is not given (room composite
- * 3, track composite and participant 2, track 1). */
-double rr_cmd_queue_default_cost(int kind);
+/* The CPU cost @spec gets when `submit --cost` is not given: the worker's default
+ * cpu_cost for its kind (worker/service-admission.h). */
+double rr_cmd_queue_default_cost(const RrJobSpec *spec);
 
 G_END_DECLS

@@ -72,6 +72,10 @@ static gboolean on_read(gpointer ud)
      * each start, which counts the new job at its full cost. */
     for (int i = 0; i < 4; i++) {
         double avail = rr_admission_available(s->admission, now);
+        /* An idle worker takes the next job whatever it costs: a job dearer than any
+         * worker's capacity would otherwise hold the first-in-first-out queue forever. */
+        if (rr_admission_running(s->admission) == 0)
+            avail = 1e9;
         if (avail <= 0)
             break;
         RrQueueJob *job = NULL;

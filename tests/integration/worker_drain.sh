@@ -11,13 +11,13 @@ start_room drain "$scenarios/four.json"
 worker_config 0.9 6
 start_worker w1
 w1=$wpid
-submit_raw EG_d1 track 0.2 "$(track_job EG_d1 alice/mic d1.ogg)"
-submit_raw EG_d2 track 0.2 "$(track_job EG_d2 bob/mic d2.ogg)"
+submit EG_d1 0.2 "$(track_job EG_d1 alice/mic d1.ogg)"
+submit EG_d2 0.2 "$(track_job EG_d2 bob/mic d2.ogg)"
 wait_status EG_d1 EGRESS_ACTIVE 40 && wait_status EG_d2 EGRESS_ACTIVE 40 && ok "both ACTIVE" ||
   fail "not ACTIVE: $(status_of EG_d1) $(status_of EG_d2)"
 kill -TERM "$w1"
 sleep 1
-submit_raw EG_d3 track 0.2 "$(track_job EG_d3 carol/mic d3.ogg)"
+submit EG_d3 0.2 "$(track_job EG_d3 carol/mic d3.ogg)"
 sleep 4
 kill -0 "$w1" && ok "the worker runs on while draining" || fail "the worker exited with jobs running"
 [ "$(status_of EG_d1)" = EGRESS_ACTIVE ] && ok "d1 still recording" || fail "d1: $(status_of EG_d1)"

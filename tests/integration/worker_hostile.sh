@@ -38,7 +38,7 @@ expect_failed EG_bad5 'room_composite.layout'
 expect_failed EG_bad6 'egress_id'
 kill -0 "$w1" && ok "the worker is still up" || fail "the worker died"
 
-submit_raw EG_good track 0.2 "$(track_job EG_good alice/mic good.ogg)"
+submit EG_good 0.2 "$(track_job EG_good alice/mic good.ogg)"
 wait_status EG_good EGRESS_ACTIVE 40 && ok "the good job is ACTIVE" || fail "good: $(status_of EG_good)"
 rcli RPUSH "${prefix}ctl:EG_good" '{"stop":"yes"}' >/dev/null
 rcli RPUSH "${prefix}ctl:EG_good" 'not json' >/dev/null

@@ -19,14 +19,14 @@ for t in alice/mic bob/mic carol/mic dave/mic alice/camera bob/camera carol/came
   n=$((n + 1))
   ext=ogg; case $t in */camera) ext=webm ;; esac
   case $t in carol/camera | dave/camera) ext=mp4 ;; esac
-  submit_raw EG_j$n track 0.2 "$(track_job EG_j$n $t j$n.$ext)"
+  submit EG_j$n 0.2 "$(track_job EG_j$n $t j$n.$ext)"
   ids+=(EG_j$n)
 done
 for k in 9 10 11; do
-  submit_raw EG_j$k audio_room_composite 0.2 "$(composite_job EG_j$k j$k.ogg true)"
+  submit EG_j$k 0.2 "$(composite_job EG_j$k j$k.ogg true)"
   ids+=(EG_j$k)
 done
-submit_raw EG_j12 room_composite 0.45 "$(composite_job EG_j12 j12.mp4 false)"
+submit EG_j12 0.45 "$(composite_job EG_j12 j12.mp4 false)"
 ids+=(EG_j12)
 
 declare -A active_at stopped done_at

@@ -14,7 +14,7 @@ start_room kill "$scenarios/four.json"
 worker_config 0.8 $lease
 start_worker w1
 w1=$wpid
-submit_raw EG_kill track 0.2 "$(track_job EG_kill alice/camera kill.webm)"
+submit EG_kill 0.2 "$(track_job EG_kill alice/camera kill.webm)"
 wait_status EG_kill EGRESS_ACTIVE 40 && ok "part 1 ACTIVE on w1" || fail "no ACTIVE: $(status_of EG_kill)"
 start_worker w2
 sleep 5

@@ -14,7 +14,7 @@ hport=$(free_port)
 start_worker w1 --health-port "$hport"
 w1=$wpid
 
-submit_raw EG_stop1 room_composite 0.45 "$(composite_job EG_stop1 stop1.mp4 false)"
+submit EG_stop1 0.45 "$(composite_job EG_stop1 stop1.mp4 false)"
 if wait_status EG_stop1 EGRESS_ACTIVE 40; then ok "the job became ACTIVE"; else
   fail "no ACTIVE: $(status_of EG_stop1); $(tail -5 "$work/w1.log")"
 fi

@@ -52,7 +52,7 @@ start_worker() {
   shift
   mkdir -p "$work/out"
   ROOMREC_CPU_CORES=1 ROOMREC_LOG_LEVEL=info "$roomrec" worker --config "$work/worker.yaml" \
-    --worker-id "$name" --output-dir "$work/out" --local-address 127.0.0.1 "$@" \
+    --worker-id "$name" --output-dir "$work/out" "$@" \
     >"$work/$name.out" 2>"$work/$name.log" &
   wpid=$!
   pids+=("$wpid")
@@ -70,6 +70,13 @@ submit_raw() {
   rcli XADD "${prefix}jobs" '*' egress_id "$id" job "$job" type "$type" cost "$cost" \
     submitted_at "$now" >/dev/null
 }
+# submit ID COST JOB_JSON: `roomrec submit` as a user runs it (validates the job first).
+submit() {
+  local id
+  id=$(printf '%s' "$3" | "$roomrec" submit --redis "127.0.0.1:$rport" --prefix "$prefix" \
+    --cost "$2" -) || { echo "roomrec submit refused job $1"; exit 1; }
+  [ "$id" = "$1" ] || { echo "roomrec submit printed '$id' for $1"; exit 1; }
+}
 # track_job ID TRACK FILE / composite_job ID FILE AUDIO_ONLY → JSON on stdout
 track_job() {
   printf '{"egress_id":"%s","track":{"room_name":"four","track_id":"%s","file":{"filepath":"%s"}}}' "$1" "$2" "$3"
@@ -80,7 +87,7 @@ composite_job() {
 
 status_of() { rcli HGET "${prefix}egress:$1" status; }
 info_of() { rcli HGET "${prefix}egress:$1" info; }
-stop_job() { rcli RPUSH "${prefix}ctl:$1" '{"stop":true}' >/dev/null; }
+stop_job() { "$roomrec" stop --redis "127.0.0.1:$rport" --prefix "$prefix" "$1" >/dev/null; }
 
 # wait_status ID PATTERN TIMEOUT_S → 0 when the status matches (grep -E) in time
 wait_status() {
