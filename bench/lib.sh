@@ -50,5 +50,5 @@ stop_room() {
   wait "$room_pid" 2>/dev/null || true
 }
 rec_args() { # the common `roomrec record` arguments for room $1
-  echo --url "$url" --api-key $key --api-secret $secret --room "$1" --local-address 127.0.0.1
+  echo --url "$url" --api-key $key --api-secret $secret --room "$1"
 }

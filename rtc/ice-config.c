@@ -1,5 +1,5 @@
 /* rtc/ice-config: parsing what RrIceConfig carries (see ice.h): ICE server URLs, NAT map
- * entries and IP[:port] strings. Pure functions.
+ * entries, IP[:port] strings, and the loopback rule. Pure functions.
  */
 #include "rtc/ice-priv.h"
 #include "rtc/rtc-error.h"
@@ -190,4 +190,22 @@ const char *rr_ice_server_kind_name(RrIceServerKind kind)
         return "TURN TLS";
     }
     return "?";
+}
+
+/* ---- the loopback rule (see ice.h) ---- */
+
+gboolean rr_ice_is_loopback(const char *ip)
+{
+    g_autoptr(GInetAddress) a = ip ? g_inet_address_new_from_string(ip) : NULL;
+    return a && g_inet_address_get_is_loopback(a);
+}
+
+char *rr_ice_loopback_reason(const char *signalling_address, const char *const *remote_addresses)
+{
+    if (rr_ice_is_loopback(signalling_address))
+        return g_strdup_printf("the signalling address %s is loopback", signalling_address);
+    for (guint i = 0; remote_addresses && remote_addresses[i]; i++)
+        if (rr_ice_is_loopback(remote_addresses[i]))
+            return g_strdup_printf("the server's candidate %s is loopback", remote_addresses[i]);
+    return NULL;
 }

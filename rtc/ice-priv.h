@@ -68,6 +68,8 @@ struct _RrIceTransport {
     GPtrArray *turn_order; /* RrIceServerState* (borrowed), in nice_agent_set_relay_info order */
     GArray *nat_map;       /* RrIceNatEntry */
     char *signalling_address;
+    gboolean fixed_local_addresses; /* configured: gather on these only */
+    char *loopback_reason;          /* set when the loopback rule added loopback */
 
     /* progress */
     RrIceState state;
@@ -112,6 +114,7 @@ void rr_ice_nat_entry_clear(gpointer entry);
 /* Never fails: an unusable URL gives a state with done set and a status saying why. */
 RrIceServerState *rr_ice_server_state_parse(const RrIceServer *server);
 const char *rr_ice_server_kind_name(RrIceServerKind kind);
+gboolean rr_ice_is_loopback(const char *ip);
 
 /* ice-remote.c */
 /* After nice_agent_restart_stream(): hand the candidates of the window to the restarted

@@ -190,6 +190,10 @@ static gboolean add_signalled(RrIceTransport *ice, const char *line, const char 
         skip_remote(ice, c, RR_ICE_ORIGIN_SIGNALLED, "ICE-TCP disabled");
         return TRUE;
     }
+    /* The loopback rule decided without it (see rr_ice_loopback_reason). */
+    if (!note && ice->gathering_started && !ice->fixed_local_addresses && !ice->loopback_reason &&
+        rr_ice_is_loopback(c->address))
+        note = "loopback, signalled after gathering started without loopback";
     if (!add_remote(ice, c, RR_ICE_ORIGIN_SIGNALLED, g_strdup(note), error))
         return FALSE;
     expand_remote(ice, c);

@@ -54,6 +54,7 @@ void rr_ice_report_free(RrIceReport *r)
     g_ptr_array_unref(r->pairs);
     rr_ice_pair_free(r->selected);
     g_free(r->signalling_address);
+    g_free(r->loopback);
     g_free(r->summary);
     g_free(r);
 }
@@ -96,6 +97,7 @@ RrIceReport *rr_ice_transport_get_report(RrIceTransport *ice)
     r->inbound_checks_seen = ice->inbound_checks_seen;
     r->force_relay = !(ice->allowed_types & RR_ICE_ALLOW_HOST);
     r->signalling_address = g_strdup(ice->signalling_address);
+    r->loopback = g_strdup(ice->loopback_reason);
     r->servers = g_ptr_array_new_with_free_func((GDestroyNotify)server_free);
     r->local = g_ptr_array_new_with_free_func((GDestroyNotify)rc_free);
     r->remote = g_ptr_array_new_with_free_func((GDestroyNotify)rc_free);
@@ -197,9 +199,15 @@ char *rr_ice_report_summary(RrIceTransport *ice, const RrIceReport *r)
     GPtrArray *advertised = g_ptr_array_new_with_free_func(g_free);
     GString *refused = g_string_new(NULL);
     gboolean any_answer = FALSE;
+    gboolean remote_loopback = FALSE, local_loopback = FALSE;
+    for (guint i = 0; i < r->local->len; i++) {
+        const RrIceReportCandidate *c = g_ptr_array_index(r->local, i);
+        local_loopback |= rr_ice_is_loopback(c->candidate->address);
+    }
     for (guint i = 0; i < r->remote->len; i++) {
         const RrIceReportCandidate *c = g_ptr_array_index(r->remote, i);
         if (c->origin == RR_ICE_ORIGIN_SIGNALLED) {
+            remote_loopback |= rr_ice_is_loopback(c->candidate->address);
             n_signalled++;
             gboolean seen = FALSE;
             for (guint j = 0; j < advertised->len; j++)
@@ -255,6 +263,9 @@ char *rr_ice_report_summary(RrIceTransport *ice, const RrIceReport *r)
         if (r->signalling_address && ice->nat_map->len == 0 && !strstr(adv, r->signalling_address))
             g_string_append_printf(s, " (the signalling connection reached %s)",
                                    r->signalling_address);
+        if (remote_loopback && !local_loopback)
+            g_string_append(s, "; the server advertises loopback but we gathered on no "
+                               "loopback address: add the local address 127.0.0.1");
         if (r->inbound_checks_seen)
             g_string_append(s, "; the server's checks did reach us");
         if (turn->len)
@@ -329,6 +340,7 @@ void rr_ice_report_build_json(const RrIceReport *r, JsonBuilder *b)
     json_builder_set_member_name(b, "inbound_checks_seen");
     json_builder_add_boolean_value(b, r->inbound_checks_seen);
     add_str(b, "signalling_address", r->signalling_address);
+    add_str(b, "loopback", r->loopback);
     json_builder_set_member_name(b, "servers");
     json_builder_begin_array(b);
     for (guint i = 0; i < r->servers->len; i++) {
@@ -407,6 +419,8 @@ char *rr_ice_report_to_text(const RrIceReport *r)
                                srv->address ? srv->address : "", srv->status,
                                srv->probe ? "; probe: " : "", srv->probe ? srv->probe : "");
     }
+    if (r->loopback)
+        g_string_append_printf(s, "loopback gathered too: %s\n", r->loopback);
     text_candidates(s, "local candidates", r->local);
     text_candidates(s, "remote candidates", r->remote);
     if (r->skipped->len)

@@ -7,6 +7,7 @@
 #include "rtc/ice-priv.h"
 #include "rtc/rtc-error.h"
 
+#include <nice/interfaces.h>
 #include <string.h>
 
 #define FAILURE_PROBE_MS 1500
@@ -367,6 +368,39 @@ static gboolean check_early_failure(RrIceTransport *ice)
 
 /* ---- construction ---- */
 
+static void add_local_address(RrIceTransport *ice, const char *ip)
+{
+    NiceAddress a;
+    nice_address_init(&a);
+    if (nice_address_set_from_string(&a, ip))
+        nice_agent_add_local_address(ice->agent, &a);
+}
+
+/* The loopback rule (see rr_ice_loopback_reason): without configured addresses, either
+ * libnice enumerates the interfaces itself (no loopback), or we add them all, loopback
+ * included. */
+static void choose_local_addresses(RrIceTransport *ice)
+{
+    if (ice->fixed_local_addresses)
+        return;
+    g_autoptr(GPtrArray) remote = g_ptr_array_new();
+    for (guint i = 0; i < ice->remote->len; i++) {
+        RrIceRemote *r = g_ptr_array_index(ice->remote, i);
+        if (r->rc.origin == RR_ICE_ORIGIN_SIGNALLED)
+            g_ptr_array_add(remote, r->rc.candidate->address);
+    }
+    g_ptr_array_add(remote, NULL);
+    ice->loopback_reason =
+        rr_ice_loopback_reason(ice->signalling_address, (const char *const *)remote->pdata);
+    if (!ice->loopback_reason)
+        return;
+    GList *ips = nice_interfaces_get_local_ips(TRUE);
+    for (GList *l = ips; l; l = l->next)
+        add_local_address(ice, l->data);
+    g_list_free_full(ips, g_free);
+    g_info("ICE: gathering on loopback too: %s", ice->loopback_reason);
+}
+
 RrIceTransport *rr_ice_transport_new(GMainContext *context, const RrIceConfig *config,
                                      const RrIceCallbacks *callbacks, gpointer user_data,
                                      GError **error)
@@ -433,12 +467,9 @@ RrIceTransport *rr_ice_transport_new(GMainContext *context, const RrIceConfig *c
     if (config->port_min || config->port_max)
         nice_agent_set_port_range(ice->agent, ice->stream_id, 1, config->port_min,
                                   config->port_max ? config->port_max : 65535);
-    for (guint i = 0; i < local_addrs->len; i++) {
-        NiceAddress a;
-        nice_address_init(&a);
-        nice_address_set_from_string(&a, g_ptr_array_index(local_addrs, i));
-        nice_agent_add_local_address(ice->agent, &a);
-    }
+    for (guint i = 0; i < local_addrs->len; i++)
+        add_local_address(ice, g_ptr_array_index(local_addrs, i));
+    ice->fixed_local_addresses = local_addrs->len > 0;
     g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), ice);
     g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), ice);
     g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_component_state), ice);
@@ -498,6 +529,7 @@ static void really_free(RrIceTransport *ice)
     rr_ice_pair_free(ice->selected);
     g_clear_error(&ice->failure);
     g_free(ice->signalling_address);
+    g_free(ice->loopback_reason);
     g_free(ice->remote_ufrag);
     g_free(ice->remote_pwd);
     g_main_context_unref(ice->context);
@@ -648,6 +680,7 @@ static void start_nice_gathering(RrIceTransport *ice)
         s->status = g_strdup("allocating");
         g_ptr_array_add(ice->turn_order, s);
     }
+    choose_local_addresses(ice);
     ice->gathering_started = TRUE;
     if (!nice_agent_gather_candidates(ice->agent, ice->stream_id)) {
         rr_ice_transport_fail(ice, g_error_new(RR_RTC_ERROR, RR_RTC_ERROR_ICE,

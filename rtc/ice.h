@@ -76,8 +76,9 @@ typedef struct {
     gboolean udp;                       /* ICE-UDP host candidates; default TRUE. libnice derives
                                            TURN allocations from host sockets: keep it on for TURN UDP */
     gboolean tcp;                       /* ICE-TCP (active/passive/so); default TRUE */
-    const char *const *local_addresses; /* IPs to gather on; NULL = every interface except
-                                           loopback (libnice skips it: tests add 127.0.0.1) */
+    const char *const *local_addresses; /* IPs to gather on, exactly these; NULL = every
+                                           interface, loopback only by the loopback rule
+                                           (rr_ice_loopback_reason) */
     const char *const *nat_map;         /* "public_ip=internal_ip" or "ip:port=ip:port" entries */
     gboolean try_signalling_address;    /* default TRUE, see set_signalling_address() */
     guint connect_timeout_ms;           /* gather() to CONNECTED; default 20000 */
@@ -137,8 +138,25 @@ gboolean rr_ice_transport_set_remote_credentials(RrIceTransport *ice, const char
                                                  GError **error);
 /* The IP the signalling (WebSocket) connection actually reached. */
 void rr_ice_transport_set_signalling_address(RrIceTransport *ice, const char *ip);
-/* Start gathering (server host names are resolved first) and the connect timeout. */
+/* Start gathering (server host names are resolved first) and the connect timeout. The
+ * local addresses are decided when libnice starts gathering (after the resolution): the
+ * configured ones, else every interface, with loopback by the loopback rule below. */
 gboolean rr_ice_transport_gather(RrIceTransport *ice, GError **error);
+/* The loopback rule, for a transport without configured local addresses. libnice leaves
+ * loopback interfaces out when it enumerates them itself, so a server that listens and
+ * gathers on loopback only (a local development server) could never be paired with. So
+ * gathering also uses the loopback addresses (with every other interface: adding one
+ * address stops libnice's own enumeration) when @signalling_address, the IP the
+ * signalling connection reached, or one of @remote_addresses, the server's candidates
+ * known when gathering starts (the offer comes before them in LiveKit's trickle ICE, but
+ * a server may trickle early), is a loopback address. The signalling address decides in
+ * practice (a server on loopback is reached on loopback); a loopback candidate trickled
+ * only after gathering started cannot add a local address any more (libnice gathers
+ * once per stream and the server, the offerer, owns ICE restarts): it is marked in the
+ * connectivity report, whose summary then names the fix (local address 127.0.0.1).
+ * Returns why loopback is used ("the signalling address 127.0.0.1 is loopback"), or NULL
+ * when it is not. (transfer full) */
+char *rr_ice_loopback_reason(const char *signalling_address, const char *const *remote_addresses);
 /* A remote candidate line ("candidate:..." or "a=candidate:..."). Host names (mDNS
  * ".local") and components other than 1 are skipped with a debug log and return TRUE;
  * malformed lines give RR_RTC_ERROR_INVALID_INPUT. */
@@ -218,6 +236,7 @@ typedef struct {
     gboolean inbound_checks_seen; /* the server's checks reached us */
     gboolean force_relay;
     char *signalling_address;
+    char *loopback;           /* why loopback is gathered on too (the loopback rule), or NULL */
     GPtrArray *servers;       /* RrIceReportServer* */
     GPtrArray *local;         /* RrIceReportCandidate* */
     GPtrArray *remote;        /* RrIceReportCandidate* (used ones) */

@@ -7,6 +7,14 @@
  * comes out is the interface of rtc/ (DESIGN.md): tracks appearing and going away with
  * their metadata, decrypted RTP per track, RTCP; what goes in is RTCP to send back.
  *
+ * Local addresses: without configured ones (RrIceConfig.local_addresses), a server on
+ * loopback (a local development server) is reached with no flags: each peer connection
+ * is created after the signalling connection is up and is given the IP it reached, so
+ * the ICE loopback rule (rr_ice_loopback_reason) decides when its gathering starts (at
+ * the first offer) from that address and from the server candidates trickled until then.
+ * A loopback candidate trickled only later cannot add loopback any more; the ICE report
+ * marks it and names the fix (local address 127.0.0.1). A rejoin decides again.
+ *
  * Threading: everything runs on the GMainContext given to rr_session_new(); call every
  * function from the thread that iterates it; every callback is invoked there. Pointers
  * passed to callbacks are valid during the call (tracks and participants until their

@@ -52,7 +52,7 @@ mkdir -p "$out_dir"
 echo "demo: roomrec record (room composite, grid, 720p30 H.264 + AAC) for $secs s..."
 set +e
 build/worker/roomrec record --url "$url" --api-key $key --api-secret $secret --room demo \
-  --local-address 127.0.0.1 --layout grid --duration "$secs" \
+  --layout grid --duration "$secs" \
   --output "$out_dir/{room_name}-{time}.mp4" --info-file "$work/egress-info.json"
 rc=$?
 set -e

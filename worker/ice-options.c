@@ -25,7 +25,9 @@ void rr_ice_options_add_entries(RrIceOptions *o, GOptionContext *context)
         {"no-signalling-fallback", 0, 0, G_OPTION_ARG_NONE, &o->no_signalling_fallback,
          "do not try the signalling address with the advertised ports", NULL},
         {"local-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->local_addresses,
-         "gather on this local IP only (repeatable)", "IP"},
+         "gather on this local IP only (repeatable; default: every interface, loopback too for a "
+         "server on loopback)",
+         "IP"},
         {"ice-timeout", 0, 0, G_OPTION_ARG_INT, &o->ice_timeout_s, "seconds for ICE (default 20)",
          "S"},
         {NULL},

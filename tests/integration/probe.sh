@@ -16,8 +16,7 @@ secret=probe-secret-0123456789abcdef0123
 . "$(dirname "$0")/data/lib.sh"
 probe() { # probe NAME ARGS... → exit code in $rc
   set +e
-  "$roomrec" probe --url "$url" --api-key $key --api-secret $secret --local-address 127.0.0.1 \
-    "$@" >"$work/$1.json" 2>"$work/$1.log"
+  "$roomrec" probe --url "$url" --api-key $key --api-secret $secret "$@" >"$work/$1.json" 2>"$work/$1.log"
   rc=$?
   set -e
 }
@@ -26,7 +25,7 @@ probe() { # probe NAME ARGS... → exit code in $rc
 start_room a "$src/tests/integration/data/probe-room.json"
 set +e
 "$roomrec" probe --url "$url" --api-key $key --api-secret $secret --room probe \
-  --identity probe-a --local-address 127.0.0.1 --duration 30 --pli-every 4 --json \
+  --identity probe-a --duration 30 --pli-every 4 --json \
   >"$work/a.json" 2>"$work/a.log"
 rc=$?
 set -e
@@ -68,7 +67,7 @@ grep -q "track .* of alice ended" "$work/a.log" && echo "ok: A: unpublished trac
 start_room b1 "$src/tests/integration/data/probe-room.json"
 set +e
 "$roomrec" probe --url "$url" --api-key $key --api-secret $secret --room probe \
-  --identity probe-b1 --local-address 127.0.0.1 --duration 16 --json \
+  --identity probe-b1 --duration 16 --json \
   >"$work/b1.json" 2>"$work/b1.log" &
 ppid_=$!
 pids+=("$ppid_")
@@ -106,7 +105,7 @@ check "B1: room's ICE connected again in the resumed session, on a new server po
 start_room b2 "$src/tests/integration/data/probe-room.json"
 set +e
 "$roomrec" probe --url "$url" --api-key $key --api-secret $secret --room probe \
-  --identity probe-b2 --local-address 127.0.0.1 --duration 14 --json \
+  --identity probe-b2 --duration 14 --json \
   >"$work/b2.json" 2>"$work/b2.log" &
 ppid_=$!
 pids+=("$ppid_")

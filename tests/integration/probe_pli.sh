@@ -101,7 +101,7 @@ run() { # run NAME DURATION PROBE-ARGS...
   start_room "$name" "$src/tests/integration/data/probe-pli.json"
   set +e
   "$roomrec" probe --url "$url" --api-key $key --api-secret $secret --room pli \
-    --identity "probe-$name" --local-address 127.0.0.1 --duration "$dur" --json "$@" \
+    --identity "probe-$name" --duration "$dur" --json "$@" \
     >"$work/$name.json" 2>"$work/$name.log"
   rc=$?
   set -e

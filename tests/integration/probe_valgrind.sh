@@ -35,7 +35,7 @@ vg_clean() { # vg_clean NAME: valgrind's summary says 0 errors and no definite l
 start_room a "$src/tests/integration/data/probe-two.json"
 set +e
 vg a probe --url "$url" --api-key $key --api-secret $secret --room two --identity probe-vg \
-  --local-address 127.0.0.1 --duration 16 --pli-every 3 --json &
+  --duration 16 --pli-every 3 --json &
 vpid=$!
 pids+=("$vpid")
 # The kick waits for the session to be established (valgrind makes the join slow).

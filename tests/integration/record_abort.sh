@@ -5,7 +5,8 @@
 #     there are no publishers, within 5-15 s, no file left behind;
 #  B. a track that is never published: ABORTED naming the track and listing what is;
 #  C. a room whose media ports cannot be reached (the test room on a fixed UDP port range,
-#     an iptables rule on the loopback dropping UDP to it, ICE-TCP and the signalling
+#     iptables and ip6tables rules on the loopback dropping UDP to it: roomrec gathers on
+#     every interface, IPv6 too, for a room on loopback; ICE-TCP and the signalling
 #     fallback off): ABORTED 412 with the connectivity report in the details (candidate
 #     pairs and "no reply"), both when the start timeout fires first and when ICE gives
 #     up first.
@@ -13,7 +14,12 @@ set -euo pipefail
 secret=record-secret-0123456789abcdef0123
 . "$(dirname "$0")/data/lib.sh"
 rule=()
-drop_rule() { if [ ${#rule[@]} -gt 0 ]; then iptables -D "${rule[@]}" 2>/dev/null || true; fi; }
+drop_rule() {
+  if [ ${#rule[@]} -gt 0 ]; then
+    iptables -D "${rule[@]}" 2>/dev/null || true
+    ip6tables -D "${rule[@]}" 2>/dev/null || true
+  fi
+}
 cleanup_hook=drop_rule
 record() { # record NAME ARGS... → rc, secs (stdout NAME.json, stderr NAME.log)
   local name=$1
@@ -22,7 +28,7 @@ record() { # record NAME ARGS... → rc, secs (stdout NAME.json, stderr NAME.log
   t0=$(date +%s.%N)
   set +e
   timeout 120 "$roomrec" record --url "$url" --api-key $key --api-secret $secret \
-    --local-address 127.0.0.1 --json --output "$work/out/$name" "$@" \
+    --json --output "$work/out/$name" "$@" \
     >"$work/$name.json" 2>"$work/$name.log"
   rc=$?
   set -e
@@ -60,13 +66,14 @@ check "B: details name the track and what is published" \
 stop_room
 
 # ---- C: media unreachable ----
-if ! iptables -L INPUT -n >/dev/null 2>&1; then
-  echo "SKIP: C needs iptables (root)"
+if ! iptables -L INPUT -n >/dev/null 2>&1 || ! ip6tables -L INPUT -n >/dev/null 2>&1; then
+  echo "SKIP: C needs iptables and ip6tables (root)"
 else
   base=$(python3 -c 'import random; print(random.randrange(42000, 60000, 20))')
   tag="roomrec-record-abort-$$"
   rule=(INPUT -i lo -p udp --dport "$base:$((base + 9))" -m comment --comment "$tag" -j DROP)
   iptables -I "${rule[@]}"
+  ip6tables -I "${rule[@]}"
   start_room c "$src/tests/testroom/scenarios/three.json" -udp-port-min "$base" \
     -udp-port-max "$((base + 9))"
   # The start timeout fires while ICE is still checking.
@@ -87,8 +94,10 @@ else
     fail "C: ICE failure took ${secs}s"
   stop_room
   iptables -D "${rule[@]}"
+  ip6tables -D "${rule[@]}"
   rule=()
-  iptables -S INPUT | grep -q "$tag" && fail "C: iptables rule still there" || ok "C: iptables rule removed"
+  { iptables -S INPUT; ip6tables -S INPUT; } | grep -q "$tag" && fail "C: iptables rule still there" ||
+    ok "C: iptables rules removed"
 fi
 
 if [ "$failures" -ne 0 ]; then

@@ -23,7 +23,7 @@ dur=8
 record_bg() { # record_bg NAME ARGS... → rec_pid (stdout NAME.json, stderr NAME.log)
   local name=$1
   shift
-  "$roomrec" record --url "$url" --api-key $key --api-secret $secret --local-address 127.0.0.1 \
+  "$roomrec" record --url "$url" --api-key $key --api-secret $secret \
     --json --info-file "$work/$name.info.json" "$@" >"$work/$name.json" 2>"$work/$name.log" &
   rec_pid=$!
   pids+=("$rec_pid")
@@ -152,7 +152,7 @@ check "D: the request is echoed" '.roomComposite.audioOnly == true' "$work/comp.
 # ---- E: on a terminal ----
 set +e
 script -qec "'$roomrec' record --url '$url' --api-key $key --api-secret $secret \
-  --local-address 127.0.0.1 --room demo --track alice/mic --duration 5 \
+  --room demo --track alice/mic --duration 5 \
   --output '$work/out/tty' --info-file '$work/tty.info.json' --json >'$work/tty.json'" /dev/null </dev/null >"$work/tty.out"
 rc=$?
 set -e

@@ -61,7 +61,7 @@ record_bg() {
   local name=$1 room=$2
   shift 2
   "$roomrec" record --url "$url" --api-key $key --api-secret $secret --room "$room" \
-    --local-address 127.0.0.1 --egress-id "EG_$name" --json "$@" \
+    --egress-id "EG_$name" --json "$@" \
     >"$work/$name.json" 2>"$work/$name.log" &
   rec_pid=$!
   pids+=("$rec_pid")
