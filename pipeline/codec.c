@@ -1,5 +1,6 @@
 /* pipeline/codec: see codec.h. */
 #include "pipeline/codec.h"
+#include "pipeline/elements.h"
 #include "pipeline/pipeline-error.h"
 
 #include <gst/gst.h>
@@ -8,12 +9,13 @@
  * mid-stream (simulcast layer switch) needs no new codec_data in the MP4 header. */
 static const RrCodec codecs[] = {
     {RR_CODEC_OPUS, "OPUS", RR_MEDIA_AUDIO, 48000, "rtpopusdepay", "opusparse", NULL, "oggmux",
-     "ogg"},
-    {RR_CODEC_VP8, "VP8", RR_MEDIA_VIDEO, 90000, "rtpvp8depay", NULL, NULL, "webmmux", "webm"},
-    {RR_CODEC_VP9, "VP9", RR_MEDIA_VIDEO, 90000, "rtpvp9depay", "vp9parse", NULL, "webmmux",
-     "webm"},
+     "ogg", "opusdec"},
+    {RR_CODEC_VP8, "VP8", RR_MEDIA_VIDEO, 90000, "rtpvp8depay", NULL, NULL, "webmmux", "webm",
+     "vp8dec"},
+    {RR_CODEC_VP9, "VP9", RR_MEDIA_VIDEO, 90000, "rtpvp9depay", "vp9parse", NULL, "webmmux", "webm",
+     "vp9dec"},
     {RR_CODEC_H264, "H264", RR_MEDIA_VIDEO, 90000, "rtph264depay", "h264parse",
-     "video/x-h264,stream-format=avc3,alignment=au", "mp4mux", "mp4"},
+     "video/x-h264,stream-format=avc3,alignment=au", "mp4mux", "mp4", "avdec_h264"},
 };
 
 const RrCodec *rr_codec_find(const char *encoding_name, GError **error)
@@ -46,17 +48,6 @@ const char *rr_codec_media(const RrCodec *codec)
 
 gboolean rr_codec_check_elements(const RrCodec *codec, GError **error)
 {
-    const char *names[] = {codec->depayloader, codec->parser, codec->muxer};
-    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
-        if (names[i] == NULL)
-            continue;
-        g_autoptr(GstElementFactory) f = gst_element_factory_find(names[i]);
-        if (f == NULL) {
-            g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_MISSING_ELEMENT,
-                        "GStreamer element \"%s\" (needed for %s) is not installed", names[i],
-                        codec->encoding_name);
-            return FALSE;
-        }
-    }
-    return TRUE;
+    g_autoptr(GPtrArray) needed = rr_elements_for_track(codec, FALSE);
+    return rr_elements_check(needed, error);
 }

@@ -4,8 +4,8 @@
  * "H264", "opus") to the GStreamer elements that handle it without transcoding: the
  * depayloader, the parser, the caps the parser must produce for the muxer, and the
  * container a single track of it is written to (Opus → Ogg, VP8/VP9 → WebM, H.264 →
- * fragmented MP4). Everything here is constant and thread-safe; entries are owned by
- * the table and must not be freed.
+ * fragmented MP4), and the decoder a composite uses for it. Everything here is constant and
+ * thread-safe; entries are owned by the table and must not be freed.
  */
 #pragma once
 
@@ -35,6 +35,7 @@ typedef struct {
     const char *parsed_caps; /* caps wanted after the parser (for the muxer), or NULL */
     const char *muxer;       /* single-track container muxer */
     const char *extension;   /* file extension, without the dot */
+    const char *decoder;     /* decoder of a composite's branch */
 } RrCodec;
 
 /* The codec for an RTP encoding name (case-insensitive), or NULL with
@@ -44,8 +45,9 @@ const RrCodec *rr_codec_find(const char *encoding_name, GError **error);
 const RrCodec *rr_codec_get(RrCodecId id);
 /* "audio" or "video", as in RTP caps. */
 const char *rr_codec_media(const RrCodec *codec);
-/* Whether every element the codec needs (depayloader, parser, muxer) is installed;
- * RR_PIPELINE_ERROR_MISSING_ELEMENT names the first one that is not. */
+/* Whether every element a track egress of the codec needs (depayloader, parser, muxer)
+ * is installed; RR_PIPELINE_ERROR_MISSING_ELEMENT names each one that is not, with its
+ * Debian package (pipeline/elements.h). */
 gboolean rr_codec_check_elements(const RrCodec *codec, GError **error);
 
 G_END_DECLS

@@ -88,6 +88,7 @@ struct RrComposite {
     char *temp_path;
     RrContainer container;
     gboolean has_video, has_audio;
+    gboolean tile_text; /* textoverlay is installed: name tiles carry the name */
     RrEncodeSettings encode;
     RrAudioCodec audio_codec; /* resolved */
     guint audio_rate;         /* mixer and encoder rate */

@@ -1,6 +1,7 @@
 /* pipeline/composite-tracks: participants, track branches, name tiles and the timed
  * layout updates of a composite. See composite.h for the design. */
 #include "pipeline/composite-priv.h"
+#include "pipeline/elements.h"
 #include "pipeline/pad-time.h"
 #include "pipeline/pipeline-error.h"
 
@@ -464,14 +465,17 @@ void rr_comp_warm_up_text(void)
 
 static GstElement *name_tile_new(RrComposite *c, RrCompParticipant *p)
 {
+    /* Without textoverlay (warned about once, at the composite's start) the tile is plain:
+     * still the participant's place in the layout. */
     g_autofree char *desc = g_strdup_printf(
         "videotestsrc is-live=true pattern=solid-color foreground-color=%u "
         "! video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1 "
-        "! textoverlay name=text valignment=center halignment=center font-desc=\"Sans 20\" "
-        "shaded-background=false ! queue name=out max-size-buffers=0 max-size-bytes=0 "
-        "max-size-time=3000000000",
+        "%s ! queue name=out max-size-buffers=0 max-size-bytes=0 max-size-time=3000000000",
         c->theme == RR_LAYOUT_THEME_LIGHT ? 0xffd0d0d0u : 0xff303030u, TILE_WIDTH, TILE_HEIGHT,
-        TILE_FPS);
+        TILE_FPS,
+        c->tile_text ? "! textoverlay name=text valignment=center halignment=center "
+                       "font-desc=\"Sans 20\" shaded-background=false"
+                     : "");
     g_autoptr(GError) error = NULL;
     /* Ghost only the output: a ghosted text_sink would make textoverlay wait for text. */
     GstElement *bin = gst_parse_bin_from_description(desc, FALSE, &error);
@@ -485,7 +489,8 @@ static GstElement *name_tile_new(RrComposite *c, RrCompParticipant *p)
     g_autofree char *name = g_strdup_printf("name_tile_%u", c->name_tiles++);
     gst_object_set_name(GST_OBJECT(bin), name);
     g_autoptr(GstElement) text = gst_bin_get_by_name(GST_BIN(bin), "text");
-    g_object_set(text, "text", p->name ? p->name : p->id, NULL);
+    if (text != NULL)
+        g_object_set(text, "text", p->name ? p->name : p->id, NULL);
     gst_bin_add(GST_BIN(c->pipeline), bin);
     GstPad *pad = gst_element_request_pad_simple(c->compositor, "sink_%u");
     g_object_set(pad, "alpha", 0.0, "zorder", 0, NULL);
@@ -516,7 +521,8 @@ void rr_composite_add_participant(RrComposite *c, const char *id, const char *na
         p->name = g_strdup(name);
         if (p->tile != NULL) {
             g_autoptr(GstElement) text = gst_bin_get_by_name(GST_BIN(p->tile), "text");
-            g_object_set(text, "text", name ? name : id, NULL);
+            if (text != NULL)
+                g_object_set(text, "text", name ? name : id, NULL);
         }
         return;
     }
@@ -598,21 +604,6 @@ static GstPadProbeReturn on_track_query(GstPad *pad, GstPadProbeInfo *info, gpoi
     return GST_PAD_PROBE_HANDLED;
 }
 
-static const char *decoder_for(const RrCodec *codec)
-{
-    switch (codec->id) {
-    case RR_CODEC_VP8:
-        return "vp8dec";
-    case RR_CODEC_VP9:
-        return "vp9dec";
-    case RR_CODEC_H264:
-        return "avdec_h264";
-    case RR_CODEC_OPUS:
-        break;
-    }
-    return "opusdec";
-}
-
 /* Decoded video on its way to the compositor: see track_branch. */
 static GstPadProbeReturn drop_duration(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -634,7 +625,7 @@ static gboolean track_branch(RrComposite *c, RrCompTrack *t, GError **error)
     g_autofree char *dec_name = g_strdup_printf("dec_%u", t->index);
     g_autofree char *queue_name = g_strdup_printf("queue_%u", t->index);
     g_autofree char *sync_name = g_strdup_printf("sync_%u", t->index);
-    GstElement *dec = rr_comp_make(decoder_for(t->codec), dec_name, error);
+    GstElement *dec = rr_comp_make(t->codec->decoder, dec_name, error);
     if (dec == NULL)
         return FALSE;
     GstElement *queue = rr_comp_make("queue", queue_name, error);
@@ -726,6 +717,12 @@ gint rr_composite_add_track(RrComposite *c, const RrCompositeTrack *track, GErro
     if (codec == NULL)
         return -1;
     gboolean recorded = codec->kind == RR_MEDIA_VIDEO ? c->has_video : c->has_audio;
+    if (recorded) {
+        /* Its decoder (and depayloader, parser) can only be checked now its codec is known. */
+        g_autoptr(GPtrArray) needed = rr_elements_for_track(codec, TRUE);
+        if (!rr_elements_check(needed, error))
+            return -1;
+    }
     gint recv_index = -1;
     if (recorded && (recv_index = rr_recv_add_track(c->recv, &track->rtp, error)) < 0)
         return -1;

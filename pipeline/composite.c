@@ -2,6 +2,7 @@
  * the graph (background sources, mixers, gates, encoders, muxer), runs the lifecycle and
  * the gates; composite-tracks.c adds and removes participants and tracks. */
 #include "pipeline/composite-priv.h"
+#include "pipeline/elements.h"
 #include "pipeline/pad-time.h"
 #include "pipeline/pipeline-error.h"
 
@@ -117,8 +118,7 @@ GstElement *rr_comp_make(const char *factory, const char *name, GError **error)
 {
     GstElement *e = gst_element_factory_make(factory, name);
     if (e == NULL)
-        g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_MISSING_ELEMENT,
-                    "GStreamer element \"%s\" is not installed", factory);
+        rr_elements_set_missing(error, factory);
     return e;
 }
 
@@ -524,12 +524,10 @@ static gboolean build_audio(RrComposite *c, GstElement *mux, GError **error)
     if (rate != NULL && c->audio_codec == RR_AUDIO_CODEC_AAC) {
         /* voaacenc is the cheaper AAC encoder; avenc_aac is the fallback. Their delays
          * (measured: decoded output vs input) are 1600 and 1024 samples. */
-        GstElementFactory *f = gst_element_factory_find("voaacenc");
-        enc = add(c, f ? "voaacenc" : "avenc_aac", "aenc", error);
-        c->audio_lead = gst_util_uint64_scale_int(f ? 1600 : 1024, GST_SECOND,
+        gboolean vo = g_strcmp0(rr_elements_aac_encoder(), "voaacenc") == 0;
+        enc = add(c, vo ? "voaacenc" : "avenc_aac", "aenc", error);
+        c->audio_lead = gst_util_uint64_scale_int(vo ? 1600 : 1024, GST_SECOND,
                                                   MAX(c->encode.audio_frequency, 1u));
-        if (f)
-            gst_object_unref(f);
     } else if (rate != NULL) {
         enc = add(c, "opusenc", "aenc", error);
     }
@@ -554,20 +552,6 @@ static gboolean build_audio(RrComposite *c, GstElement *mux, GError **error)
     return TRUE;
 }
 
-static const char *muxer_for(RrComposite *c)
-{
-    switch (c->container) {
-    case RR_CONTAINER_MP4:
-        return "mp4mux";
-    case RR_CONTAINER_OGG:
-        return "oggmux";
-    case RR_CONTAINER_WEBM:
-        break;
-    }
-    /* WebM holds VP8/VP9 and Opus only: H.264 or AAC go to Matroska. */
-    return c->has_video || c->audio_codec == RR_AUDIO_CODEC_AAC ? "matroskamux" : "webmmux";
-}
-
 static gboolean build(RrComposite *c, GError **error)
 {
     RrRecvCallbacks rcb = {.rtcp_out = on_rtcp_out, .first_media = on_first_media};
@@ -576,7 +560,8 @@ static gboolean build(RrComposite *c, GError **error)
         return FALSE;
     gst_bin_add(GST_BIN(c->pipeline), rr_recv_get_bin(c->recv));
 
-    GstElement *mux = add(c, muxer_for(c), "mux", error);
+    GstElement *mux = add(
+        c, rr_elements_composite_muxer(c->container, c->has_video, c->audio_codec), "mux", error);
     GstElement *sink = mux ? add(c, "filesink", "file", error) : NULL;
     if (sink == NULL)
         return FALSE;
@@ -652,7 +637,11 @@ RrComposite *rr_composite_new(const RrCompositeConfig *config, GMainContext *con
         GST_DEBUG_CATEGORY_INIT(rr_composite_debug, "rrcomposite", 0, "roomrec composite");
         g_once_init_leave(&debug_once, 1);
     }
+    g_autoptr(GPtrArray) needed = NULL;
     if (!validate(config, error))
+        return NULL;
+    needed = rr_elements_for_composite(config);
+    if (!rr_elements_check(needed, error))
         return NULL;
 
     RrComposite *c = g_new0(RrComposite, 1);
@@ -666,6 +655,8 @@ RrComposite *rr_composite_new(const RrCompositeConfig *config, GMainContext *con
     c->container = config->container;
     c->has_video = !config->audio_only;
     c->has_audio = !config->video_only;
+    c->tile_text =
+        c->has_video && rr_elements_optional("textoverlay", "name tiles are drawn without names");
     c->encode = config->encode;
     c->audio_codec = rr_audio_codec_resolve(config->encode.audio_codec, config->container);
     c->audio_rate = 48000;
@@ -716,7 +707,7 @@ gboolean rr_composite_start(RrComposite *c, GError **error)
                     "composite %s was already started", c->path);
         return FALSE;
     }
-    if (c->has_video)
+    if (c->has_video && c->tile_text)
         rr_comp_warm_up_text();
     if (gst_element_set_state(c->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         g_autoptr(GstBus) bus = gst_element_get_bus(c->pipeline);

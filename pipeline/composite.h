@@ -42,7 +42,11 @@
  *   videoconvert/videoscale per track. Audio: queue → opusdec (PLC) → audiomixer pad;
  *   the mixer runs at 48 kHz (Opus' rate) and one audioresample after it feeds the
  *   encoder's rate. Name tiles: videotestsrc solid colour 320x180 at 5 fps → textoverlay
- *   → queue, created only for participants without visible video.
+ *   → queue, created only for participants without visible video (plain, without
+ *   textoverlay, when it is not installed: one warning at rr_composite_new()).
+ * - Elements: rr_composite_new() fails with RR_PIPELINE_ERROR_MISSING_ELEMENT naming
+ *   every missing element it needs (pipeline/elements.h), rr_composite_add_track() the
+ *   track's depayloader, parser or decoder.
  * - Timed layout: every change (join, leave, mute, first frame of a track, speakers,
  *   set_layout) recomputes the whole layout (pipeline/layout.c) at the pipeline running
  *   time it happened and queues it as a snapshot of pad properties; the aggregators'

@@ -1,5 +1,6 @@
 /* pipeline/recv: see recv.h for the design and the diagram. */
 #include "pipeline/recv.h"
+#include "pipeline/elements.h"
 #include "pipeline/pad-time.h"
 #include "pipeline/pipeline-error.h"
 #include "pipeline/rtp-timeline.h"
@@ -448,8 +449,7 @@ RrRecv *rr_recv_new(GMainContext *context, guint latency_ms, const RrRecvCallbac
     }
     GstElement *rtpbin = gst_element_factory_make("rtpbin", "rtpbin");
     if (rtpbin == NULL) {
-        g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_MISSING_ELEMENT,
-                    "GStreamer element \"rtpbin\" is not installed");
+        rr_elements_set_missing(error, "rtpbin");
         return NULL;
     }
     RrRecv *recv = g_new0(RrRecv, 1);
@@ -533,8 +533,7 @@ static GstElement *make_element(const char *factory, const char *name, GError **
 {
     GstElement *e = gst_element_factory_make(factory, name);
     if (e == NULL) {
-        g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_MISSING_ELEMENT,
-                    "GStreamer element \"%s\" is not installed", factory);
+        rr_elements_set_missing(error, factory);
         return NULL;
     }
     return gst_object_ref_sink(e); /* callers hold a full ref, the bin takes its own */

@@ -1,5 +1,6 @@
 /* pipeline/track-egress: see track-egress.h. */
 #include "pipeline/track-egress.h"
+#include "pipeline/elements.h"
 #include "pipeline/pad-time.h"
 #include "pipeline/pipeline-error.h"
 
@@ -240,8 +241,7 @@ static GstElement *add_element(RrTrackEgress *egress, const char *factory, const
 {
     GstElement *e = gst_element_factory_make(factory, name);
     if (e == NULL) {
-        g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_MISSING_ELEMENT,
-                    "GStreamer element \"%s\" is not installed", factory);
+        rr_elements_set_missing(error, factory);
         return NULL;
     }
     gst_bin_add(GST_BIN(egress->pipeline), e);
@@ -333,8 +333,9 @@ RrTrackEgress *rr_track_egress_new(const RrTrackEgressConfig *config, GMainConte
         g_once_init_leave(&debug_once, 1);
     }
     const RrCodec *codec = rr_codec_find(config->track.encoding_name, error);
-    if (codec == NULL || !rr_codec_check_elements(codec, error) ||
-        !validate_path(config->path, error))
+    g_autoptr(GPtrArray) needed = rr_elements_for_track_egress();
+    if (codec == NULL || !rr_elements_check(needed, error) ||
+        !rr_codec_check_elements(codec, error) || !validate_path(config->path, error))
         return NULL;
 
     RrTrackEgress *egress = g_new0(RrTrackEgress, 1);

@@ -2,6 +2,9 @@
  * an RrComposite — participants and tracks follow the room. See recorder-priv.h. */
 #include "worker/recorder-priv.h"
 
+#include "pipeline/elements.h"
+#include "pipeline/pipeline-error.h"
+
 /* A recorded track: its composite index, and what it came with. */
 typedef struct {
     guint index;
@@ -63,6 +66,10 @@ gboolean rr_recorder_composite_init(RrRecorder *r, GError **error)
         .layout = r->job->layout,
         .encode = r->job->encode,
     };
+    /* Checked here, before joining; rr_composite_new() would refuse too. */
+    g_autoptr(GPtrArray) needed = rr_elements_for_composite(&cfg);
+    if (!rr_elements_check(needed, error))
+        return FALSE;
     r->composite = rr_composite_new(&cfg, r->context, &comp_callbacks, r, error);
     if (!r->composite)
         return FALSE;
@@ -125,6 +132,14 @@ gboolean rr_recorder_composite_add_track(RrRecorder *r, const RrTrack *t)
     };
     g_autoptr(GError) error = NULL;
     gint idx = rr_composite_add_track(r->composite, &ct, &error);
+    if (idx < 0 && g_error_matches(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_MISSING_ELEMENT)) {
+        /* A decoder missing for this track's codec: the job fails, rather than silently
+         * recording less than the room holds. */
+        g_warning("recorder: cannot record track %s of %s: %s", t->sid, t->participant_identity,
+                  error->message);
+        rr_recorder_end(r, RR_EGRESS_FAILED, error, error->message, 0, NULL);
+        return FALSE;
+    }
     if (idx < 0) {
         /* One unusable track does not end a room recording. */
         g_warning("recorder: cannot record track %s of %s: %s", t->sid, t->participant_identity,

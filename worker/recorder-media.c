@@ -2,6 +2,7 @@
  * recorder-composite.c — behind one set of calls. See recorder-priv.h. */
 #include "worker/recorder-priv.h"
 
+#include "pipeline/elements.h"
 #include "pipeline/pipeline-error.h"
 #include "worker/worker-error.h"
 
@@ -185,7 +186,24 @@ static gboolean egress_add_track(RrRecorder *r, const RrTrack *t)
 
 gboolean rr_recorder_media_init(RrRecorder *r, GError **error)
 {
-    return !is_composite(r) || rr_recorder_composite_init(r, error);
+    g_autoptr(GError) e = NULL;
+    gboolean ok;
+    if (is_composite(r)) {
+        ok = rr_recorder_composite_init(r, &e);
+    } else {
+        /* The codec (so depayloader, parser, muxer) is checked when the track comes. */
+        g_autoptr(GPtrArray) needed = rr_elements_for_track_egress();
+        ok = rr_elements_check(needed, &e);
+    }
+    if (!ok && g_error_matches(e, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_MISSING_ELEMENT)) {
+        /* Not a bad job: the machine lacks a plugin. rr_recorder_start() ends it FAILED
+         * at once, before joining, with the EgressInfo saying which. */
+        r->missing = g_steal_pointer(&e);
+        return TRUE;
+    }
+    if (!ok)
+        g_propagate_error(error, g_steal_pointer(&e));
+    return ok;
 }
 
 gboolean rr_recorder_media_start(RrRecorder *r, GError **error)
@@ -320,4 +338,5 @@ void rr_recorder_media_free(RrRecorder *r)
     g_clear_pointer(&r->egress_sid, g_free);
     g_clear_pointer(&r->egress_codec, g_free);
     g_clear_pointer(&r->output_path, g_free);
+    g_clear_error(&r->missing);
 }

@@ -31,6 +31,7 @@ struct RrRecorder {
 
     /* Media. */
     char *output_path;
+    GError *missing;     /* GStreamer elements the job needs are not installed: FAILED at start */
     gboolean media_done; /* the pipeline's finished callback came (or there is none) */
     RrTrackEgress *egress;
     char *egress_sid;

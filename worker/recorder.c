@@ -442,6 +442,13 @@ void rr_recorder_free(RrRecorder *r)
 void rr_recorder_start(RrRecorder *r)
 {
     g_autoptr(GError) error = NULL;
+    if (r->missing) {
+        g_warning("recorder: %s", r->missing->message);
+        r->left = TRUE; /* never joined */
+        r->media_done = TRUE;
+        rr_recorder_end(r, RR_EGRESS_FAILED, r->missing, r->missing->message, 0, NULL);
+        return;
+    }
     r->start_timer = g_timeout_add(r->config.start_timeout_ms, on_start_timeout, r);
     if (!rr_recorder_media_start(r, &error)) {
         rr_recorder_end(r, RR_EGRESS_FAILED, error, error->message, 0, NULL);

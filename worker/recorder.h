@@ -17,8 +17,11 @@
  * ABORTED, error_code 412, "Start signal not received", with details saying why (no
  * publishers / which tracks never arrived / the ICE connectivity report). The duration
  * limit ends COMPLETE, the max duration LIMIT_REACHED, a session or pipeline failure
- * FAILED. rr_recorder_stop() (SIGINT/SIGTERM) drains the pipeline (bounded by the drain
- * timeout) and ends COMPLETE. The room is left in every case before `finished`.
+ * FAILED. A GStreamer element the job needs that is not installed (pipeline/elements.h)
+ * ends it FAILED at rr_recorder_start(), before joining; a decoder missing for a track's
+ * codec ends it FAILED when the track comes. rr_recorder_stop() (SIGINT/SIGTERM) drains
+ * the pipeline (bounded by the drain timeout) and ends COMPLETE. The room is left in every
+ * case before `finished`.
  *
  * Threads: everything on the GMainContext given to rr_recorder_new(); callbacks there.
  * The recorder borrows the job spec; it must outlive the recorder.

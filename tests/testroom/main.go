@@ -131,6 +131,12 @@ func main() {
 		os.Exit(2)
 	}
 	media.Init()
+	// Publishing less than the scenario says (a camera whose pipeline cannot be made)
+	// would let a test pass or fail for the wrong reason: refuse it.
+	if err := sc.checkMedia(); err != nil {
+		fmt.Fprintln(os.Stderr, "testroom:", err)
+		os.Exit(3)
+	}
 	api, closeAPI, err := newWebRTCAPI(&cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testroom: webrtc:", err)

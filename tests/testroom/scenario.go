@@ -274,3 +274,49 @@ func sourceValue(s string) (int32, bool) {
 	}
 	return 0, false
 }
+
+// checkMedia refuses a scenario whose media this machine cannot make: every element the
+// pipelines of its tracks (published at the start or by events) need must be installed.
+// The error names each missing element, its package and the tracks that need it.
+func (s *Scenario) checkMedia() error {
+	var missing []string
+	needers := map[string][]string{}
+	check := func(p *ParticipantSpec, t *TrackSpec) error {
+		els, err := media.MissingElements(media.Config{Kind: t.Kind, Codec: t.Codec,
+			Pattern: t.Pattern})
+		if err != nil {
+			return fmt.Errorf("scenario: %s: track %q: %w", p.Identity, t.Name, err)
+		}
+		for _, e := range els {
+			if needers[e] == nil {
+				missing = append(missing, e)
+			}
+			needers[e] = append(needers[e], p.Identity+"/"+t.Name)
+		}
+		return nil
+	}
+	for i := range s.Participants {
+		p := &s.Participants[i]
+		for j := range p.Tracks {
+			if err := check(p, &p.Tracks[j]); err != nil {
+				return err
+			}
+		}
+		for j := range p.Events {
+			if ts := p.Events[j].trackSpec; ts != nil {
+				if err := check(p, ts); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	var uses []string
+	for _, e := range missing {
+		uses = append(uses, fmt.Sprintf("%s for %s", e, strings.Join(needers[e], ", ")))
+	}
+	return fmt.Errorf("scenario: cannot make its media: %s (needed: %s)",
+		media.DescribeMissing(missing), strings.Join(uses, "; "))
+}

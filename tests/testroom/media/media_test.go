@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -503,5 +504,44 @@ func TestLoad(t *testing.T) {
 		if rate < want*0.9 {
 			t.Errorf("%s %s: %.1f frames/s, want %.0f", cfg.Label, cfg.Codec, rate, want)
 		}
+	}
+}
+
+func TestElements(t *testing.T) {
+	els, err := Elements(Config{Codec: "VP8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"videotestsrc", "textoverlay", "timeoverlay", "vp8enc", "rtpvp8pay", "appsink"}
+	if strings.Join(els, " ") != strings.Join(want, " ") {
+		t.Fatalf("VP8 elements %v, want %v", els, want)
+	}
+	els, _ = Elements(Config{Codec: "opus"})
+	if strings.Join(els, " ") != "audiotestsrc opusenc rtpopuspay appsink" {
+		t.Fatalf("opus elements %v", els)
+	}
+	for _, c := range []string{"VP8", "H264", "opus"} {
+		els, _ := Elements(Config{Codec: c})
+		for _, e := range els {
+			if ElementPackage(e) == "" {
+				t.Errorf("no package for %s", e)
+			}
+		}
+		if missing, err := MissingElements(Config{Codec: c}); err != nil || len(missing) != 0 {
+			t.Errorf("%s: missing %v (%v) on a machine set up by scripts/setup.sh", c, missing, err)
+		}
+	}
+	if _, err := Elements(Config{Codec: "G722"}); err == nil {
+		t.Fatal("G722 accepted")
+	}
+	if !HaveElement("videotestsrc") || HaveElement("nosuchelement") {
+		t.Fatal("HaveElement")
+	}
+	got := DescribeMissing([]string{"textoverlay", "x264enc", "textoverlay", "nosuch"})
+	wantMsg := `GStreamer elements "textoverlay" (Debian package gstreamer1.0-x), "x264enc" ` +
+		`(Debian package gstreamer1.0-plugins-ugly), "nosuch" (package unknown) are not ` +
+		`installed; install with: apt-get install gstreamer1.0-plugins-ugly gstreamer1.0-x`
+	if got != wantMsg {
+		t.Fatalf("DescribeMissing:\n%s\nwant\n%s", got, wantMsg)
 	}
 }

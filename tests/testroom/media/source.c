@@ -364,3 +364,13 @@ int64_t rr_media_source_latency(RrMediaSource *s)
 {
     return (int64_t)gst_pipeline_get_latency(GST_PIPELINE(s->pipeline));
 }
+
+int rr_media_have_element(const char *name)
+{
+    rr_media_init();
+    GstElementFactory *f = gst_element_factory_find(name);
+    if (f == NULL)
+        return 0;
+    gst_object_unref(f);
+    return 1;
+}

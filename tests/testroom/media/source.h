@@ -45,6 +45,8 @@ void rr_media_source_stop(RrMediaSource *s);
 void rr_media_source_free(RrMediaSource *s);
 /* True when the calling thread is inside this source's packet callback. */
 int rr_media_source_in_callback(RrMediaSource *s);
+/* Whether the GStreamer registry has an element factory @name (1) or not (0). */
+int rr_media_have_element(const char *name);
 /* Latency the pipeline was configured with, in ns. */
 int64_t rr_media_source_latency(RrMediaSource *s);
 
