@@ -1,28 +1,46 @@
 #!/usr/bin/env bash
-# Installs everything roomrec's build, tests and demo need on Debian 12, idempotently:
-# Debian packages (apt) and the Node packages of tests/node (npm ci, pinned by the lock).
+# Installs everything roomrec's build, tests, demo and benchmarks need on Debian 12,
+# idempotently: Debian packages (apt) and the Node packages of tests/node (npm ci, pinned
+# by the lock). `--run` installs only what the roomrec binary needs to run, `--build` that
+# and what building it needs (the container image's two stages, docker/Dockerfile).
 # Safe to run again; does nothing when all is in place. Installing needs root: run as root
 # (no sudo needed), or as a user with sudo, which it then calls for apt-get only.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-APT_PACKAGES=(
-  # build
-  build-essential cmake ninja-build pkg-config clang clang-format llvm
+# What the roomrec binary needs to run (the container image's run stage: --run).
+RUN_PACKAGES=(
+  libglib2.0-0 libjson-glib-1.0-0 libsoup-3.0-0 libprotobuf-c1 libnice10 libsrtp2-1
+  libusrsctp2 libssl3 libhiredis0.14 libcurl4 libyaml-0-2 glib-networking ca-certificates
+  libgstreamer1.0-0 libgstreamer-plugins-base1.0-0 libgstreamer-plugins-bad1.0-0
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
+  gstreamer1.0-x  # textoverlay: name tiles, the test room's camera labels
+)
+# What building it needs on top (--build).
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
   libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libprotobuf-c-dev protobuf-c-compiler
   libnice-dev libsrtp2-dev libusrsctp-dev libssl-dev libhiredis-dev
-  libcurl4-openssl-dev libyaml-dev glib-networking
+  libcurl4-openssl-dev libyaml-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
-  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-nice
-  gstreamer1.0-x  # textoverlay: name tiles, the test room's camera labels
+)
+# What the tests, the demo and the benchmarks need on top (the default: everything).
+DEV_PACKAGES=(
+  clang clang-format llvm gstreamer1.0-tools
   # the Go test room (pion WebRTC v3 from Debian, GOPATH mode)
   golang-go golang-github-pion-webrtc.v3-dev golang-github-gorilla-websocket-dev
   golang-google-protobuf-dev protoc-gen-go protobuf-compiler
   # test world
   redis-server coturn ffmpeg jq valgrind iproute2 iptables procps psmisc curl python3 bsdutils
-  nodejs npm ca-certificates git openssl
+  nodejs npm openssl
 )
+case "${1:-}" in
+  --run) APT_PACKAGES=("${RUN_PACKAGES[@]}") ;;
+  --build) APT_PACKAGES=("${RUN_PACKAGES[@]}" "${BUILD_PACKAGES[@]}") ;;
+  "") APT_PACKAGES=("${RUN_PACKAGES[@]}" "${BUILD_PACKAGES[@]}" "${DEV_PACKAGES[@]}") ;;
+  *) echo "usage: scripts/setup.sh [--run | --build]" >&2; exit 2 ;;
+esac
 
 # Root installs directly (a minimal Debian or a container has no sudo); another user goes
 # through sudo when it is there.
@@ -51,7 +69,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian starts redis-server and coturn as services on install; tests start their own.
 
-if [ -f "$here/tests/node/package-lock.json" ]; then
+if [ -z "${1:-}" ] && [ -f "$here/tests/node/package-lock.json" ]; then
   stamp="$here/tests/node/node_modules/.roomrec-lock"
   if [ ! -f "$stamp" ] || ! cmp -s "$stamp" "$here/tests/node/package-lock.json"; then
     echo "setup: npm ci in tests/node"
