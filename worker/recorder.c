@@ -10,6 +10,7 @@
 #include "pipeline/pipeline-error.h"
 #include "rtc/rtc-error.h"
 #include "rtc/rtcp.h"
+#include "worker/log.h"
 #include "worker/worker-error.h"
 
 #include <string.h>
@@ -369,6 +370,11 @@ static void on_rtcp(RrSession *s, const guint8 *pkt, gsize len, gpointer ud)
     }
 }
 
+static void on_secret(RrSession *s, const char *secret, gpointer ud)
+{
+    rr_log_add_secret(secret);
+}
+
 static const RrSessionCallbacks session_callbacks = {
     .state_changed = on_state,
     .participant = on_participant,
@@ -378,6 +384,7 @@ static const RrSessionCallbacks session_callbacks = {
     .speakers = on_speakers,
     .rtp = on_rtp,
     .rtcp = on_rtcp,
+    .secret = on_secret,
 };
 
 /* ---- public ---- */
