@@ -62,6 +62,19 @@ decodes() { # decodes NAME FILE: ffmpeg decodes the whole file without an error
     fail "$1: $2 does not decode: $(head -3 "$work/$1.ff" 2>/dev/null)"
   fi
 }
+# drained NAME: exit 0 and COMPLETE with one file; or, when the drain had not finished 6 s
+# after the signal (a slow sanitizer build), the file closed as it was ("closing the file
+# as it is" in the log) and reported in the EgressInfo.
+drained() {
+  if grep -q "closing the file as it is" "$work/$1.log"; then
+    echo "note: $1: the drain was cut short after the signal"
+    check "$1: one file reported" '.fileResults | length == 1' "$work/$1.json"
+    return
+  fi
+  [ "$rc" -eq 0 ] && ok "$1: exit 0" || fail "$1: exit $rc: $(tail -3 "$work/$1.log")"
+  check "$1: EGRESS_COMPLETE with one file" \
+    '.status == "EGRESS_COMPLETE" and (.fileResults | length == 1)' "$work/$1.json"
+}
 mkdir -p "$work/out"
 
 # ---- A: connecting, a listener that never answers ----
@@ -75,7 +88,9 @@ while True:
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/silent.port" ] && break; sleep 0.05; done
 start_rec connecting --url "http://127.0.0.1:$(cat "$work/silent.port")" --room demo
-sleep 2
+# The composite starts just before the signalling connection is opened.
+wait_log connecting "composite .*: started" 30 || fail "connecting: the recorder did not start"
+sleep 1
 term connecting
 [ "$rc" -ne 0 ] && ok "connecting: exit $rc" || fail "connecting: exit 0"
 
@@ -98,9 +113,7 @@ start_rec recording --url "$url" --room demo
 if wait_log recording "EGRESS_ACTIVE" 30; then
   sleep 3
   term recording
-  [ "$rc" -eq 0 ] && ok "recording: exit 0" || fail "recording: exit $rc: $(tail -3 "$work/recording.log")"
-  check "recording: EGRESS_COMPLETE with one file" \
-    '.status == "EGRESS_COMPLETE" and (.fileResults | length == 1)' "$work/recording.json"
+  drained recording
   decodes recording "$(jq -r '.fileResults[0].location // empty' "$work/recording.json")"
 else
   fail "recording: never became ACTIVE: $(tail -3 "$work/recording.log")"
@@ -109,7 +122,7 @@ fi
 start_rec finalising --url "$url" --room demo --duration 3
 if wait_log finalising "EGRESS_ENDING" 40; then
   term finalising
-  [ "$rc" -eq 0 ] && ok "finalising: exit 0" || fail "finalising: exit $rc: $(tail -3 "$work/finalising.log")"
+  drained finalising
   decodes finalising "$(jq -r '.fileResults[0].location // empty' "$work/finalising.json")"
 else
   fail "finalising: never reached ENDING: $(tail -3 "$work/finalising.log")"
