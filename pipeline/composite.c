@@ -731,10 +731,22 @@ gboolean rr_composite_start(RrComposite *c, GError **error)
     return TRUE;
 }
 
-void rr_composite_stop(RrComposite *c, guint timeout_ms)
+void rr_composite_stop_now(RrComposite *c)
 {
-    if (c->state != STATE_RUNNING)
+    if (c->state != STATE_RUNNING && c->state != STATE_STOPPING)
         return;
+    g_message("composite %s: not waiting for the end of the stream any more", c->path);
+    finish(c, FALSE,
+           g_error_new(RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_TIMEOUT,
+                       "%s closed before the end of the stream reached it", c->temp_path));
+}
+
+gboolean rr_composite_stop(RrComposite *c, guint timeout_ms)
+{
+    if (c->state == STATE_STOPPING)
+        return TRUE;
+    if (c->state != STATE_RUNNING)
+        return FALSE;
     c->state = STATE_STOPPING;
     c->stop_timeout_ms = timeout_ms ? timeout_ms : DEFAULT_STOP_TIMEOUT_MS;
     c->timeout_source = g_timeout_source_new(c->stop_timeout_ms);
@@ -764,6 +776,7 @@ void rr_composite_stop(RrComposite *c, guint timeout_ms)
                 gst_pad_send_event(pad, gst_event_new_eos());
         }
     }
+    return TRUE;
 }
 
 RrRecv *rr_composite_get_recv(RrComposite *c)

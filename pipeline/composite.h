@@ -132,8 +132,13 @@ void rr_composite_free(RrComposite *c);
 
 gboolean rr_composite_start(RrComposite *c, GError **error);
 /* Finish the file: EOS, wait up to @timeout_ms (0: 10 s), finalize, rename; then the
- * finished callback. No-op if not running. */
-void rr_composite_stop(RrComposite *c, guint timeout_ms);
+ * finished callback. Returns whether the finished callback is still to come (running or
+ * already stopping); FALSE when never started, or when a start failed or it finished. */
+gboolean rr_composite_stop(RrComposite *c, guint timeout_ms);
+/* Stop waiting for the end of the stream: the file is closed as it is now (renamed,
+ * playable up to its last fragment) and the finished callback runs at once with a
+ * RR_PIPELINE_ERROR_TIMEOUT, as when a stop times out. No-op unless running or stopping. */
+void rr_composite_stop_now(RrComposite *c);
 
 /* Participants, in join order (grid order). Adding a known id updates its name. Every
  * participant added gets a tile (its camera, else its name). */

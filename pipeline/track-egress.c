@@ -407,10 +407,22 @@ gboolean rr_track_egress_start(RrTrackEgress *egress, GError **error)
     return TRUE;
 }
 
-void rr_track_egress_stop(RrTrackEgress *egress, guint timeout_ms)
+void rr_track_egress_stop_now(RrTrackEgress *egress)
 {
-    if (egress->state != STATE_RUNNING)
+    if (egress->state != STATE_RUNNING && egress->state != STATE_STOPPING)
         return;
+    g_message("track egress %s: not waiting for the end of the stream any more", egress->path);
+    finish(egress, FALSE,
+           g_error_new(RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_TIMEOUT,
+                       "%s closed before the end of the stream reached it", egress->temp_path));
+}
+
+gboolean rr_track_egress_stop(RrTrackEgress *egress, guint timeout_ms)
+{
+    if (egress->state == STATE_STOPPING)
+        return TRUE;
+    if (egress->state != STATE_RUNNING)
+        return FALSE;
     egress->state = STATE_STOPPING;
     egress->stop_timeout_ms = timeout_ms ? timeout_ms : DEFAULT_STOP_TIMEOUT_MS;
     egress->timeout_source = g_timeout_source_new(egress->stop_timeout_ms);
@@ -426,6 +438,7 @@ void rr_track_egress_stop(RrTrackEgress *egress, guint timeout_ms)
         g_autoptr(GstPad) pad = gst_element_get_static_pad(egress->capsfilter, "sink");
         gst_pad_send_event(pad, gst_event_new_eos());
     }
+    return TRUE;
 }
 
 gboolean rr_track_egress_push_rtp(RrTrackEgress *egress, const guint8 *data, gsize len,

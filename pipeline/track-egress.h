@@ -77,8 +77,13 @@ void rr_track_egress_free(RrTrackEgress *egress);
 
 gboolean rr_track_egress_start(RrTrackEgress *egress, GError **error);
 /* Finish the file: EOS, wait up to @timeout_ms (0: 10 s) for it to reach the file,
- * finalize, rename; then the finished callback. No-op if not running. */
-void rr_track_egress_stop(RrTrackEgress *egress, guint timeout_ms);
+ * finalize, rename; then the finished callback. Returns whether the finished callback is
+ * still to come (running or already stopping); FALSE when never started or finished. */
+gboolean rr_track_egress_stop(RrTrackEgress *egress, guint timeout_ms);
+/* Stop waiting for the end of the stream: the file is closed as it is now (renamed,
+ * playable up to its last cluster/fragment) and the finished callback runs at once with a
+ * RR_PIPELINE_ERROR_TIMEOUT, as when a stop times out. No-op unless running or stopping. */
+void rr_track_egress_stop_now(RrTrackEgress *egress);
 
 /* Any thread. See rr_recv_push_rtp(). */
 gboolean rr_track_egress_push_rtp(RrTrackEgress *egress, const guint8 *data, gsize len,

@@ -299,6 +299,10 @@ static void handle_join(RrSession *s, const Livekit__JoinResponse *j)
     g_free(s->room_sid);
     s->room_sid = g_strdup(j->room ? j->room->sid : "");
     g_array_set_size(s->join_servers, 0);
+    for (gsize i = 0; i < j->n_ice_servers && s->cbs.secret; i++) {
+        s->cbs.secret(s, j->ice_servers[i]->username, s->ud);
+        s->cbs.secret(s, j->ice_servers[i]->credential, s->ud);
+    }
     for (gsize i = 0; i < j->n_ice_servers; i++)
         for (gsize u = 0; u < j->ice_servers[i]->n_urls; u++)
             add_ice_server(s->join_servers, j->ice_servers[i]->urls[u], j->ice_servers[i]->username,
@@ -524,6 +528,8 @@ static void on_frame(RrSignalClient *c, GBytes *frame, gpointer data)
         break;
     case LIVEKIT__SIGNAL_RESPONSE__MESSAGE_REFRESH_TOKEN:
         if (m->refresh_token && *m->refresh_token) {
+            if (s->cbs.secret)
+                s->cbs.secret(s, m->refresh_token, s->ud);
             g_free(s->token);
             s->token = g_strdup(m->refresh_token);
             s->n.refreshed_tokens++;

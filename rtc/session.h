@@ -127,6 +127,10 @@ typedef struct {
     void (*rtp)(RrSession *s, const RrTrack *t, const guint8 *pkt, gsize len, gpointer ud);
     /* A decrypted RTCP compound from the server (sender reports, ...). */
     void (*rtcp)(RrSession *s, const guint8 *pkt, gsize len, gpointer ud);
+    /* A secret the server sent (a TURN username or credential of the JoinResponse, a
+     * refreshed token), before anything is done with it: register it with the log
+     * redactor, since libraries below (libnice's debug output) may print it. */
+    void (*secret)(RrSession *s, const char *secret, gpointer ud);
 } RrSessionCallbacks;
 
 typedef struct {

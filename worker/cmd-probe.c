@@ -52,8 +52,14 @@ static void on_track_muted(RrSession *s, const RrTrack *t, gpointer ud)
             t->muted ? "muted" : "unmuted");
 }
 
+static void on_secret(RrSession *s, const char *secret, gpointer ud)
+{
+    rr_log_add_secret(secret);
+}
+
 static const RrSessionCallbacks callbacks = {
     .state_changed = on_state,
+    .secret = on_secret,
     .track_added = on_track_added,
     .track_removed = on_track_removed,
     .track_muted = on_track_muted,

@@ -32,6 +32,12 @@ typedef struct {
     RrIceOptions ice;
 } Flags;
 
+/* After SIGINT/SIGTERM the recorder drains; if it has not finished this long after the
+ * signal, the file is closed as it is (rr_recorder_stop_now), and if even that has not
+ * ended the run a little later, the main loop quits. A second signal quits at once. */
+#define SIGNAL_DRAIN_MS 6000
+#define SIGNAL_EXIT_MS  2000
+
 typedef struct {
     GMainLoop *loop;
     RrRecorder *rec;
@@ -39,6 +45,7 @@ typedef struct {
     gboolean done;
     gboolean tty;
     guint signals;
+    guint watchdog;
     gint64 last_log_us;
 } Run;
 
@@ -274,11 +281,32 @@ static void on_finished(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
     g_main_loop_quit(run->loop);
 }
 
+static gboolean on_signal_exit(gpointer ud)
+{
+    Run *run = ud;
+    run->watchdog = 0;
+    g_message("record: the recorder did not end %.0f s after the signal; exiting",
+              (SIGNAL_DRAIN_MS + SIGNAL_EXIT_MS) / 1000.0);
+    g_main_loop_quit(run->loop);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean on_signal_drain(gpointer ud)
+{
+    Run *run = ud;
+    run->watchdog = g_timeout_add(SIGNAL_EXIT_MS, on_signal_exit, run);
+    g_message("record: still finalising %.0f s after the signal; closing the file as it is",
+              SIGNAL_DRAIN_MS / 1000.0);
+    rr_recorder_stop_now(run->rec);
+    return G_SOURCE_REMOVE;
+}
+
 static gboolean on_signal(gpointer ud)
 {
     Run *run = ud;
     if (++run->signals == 1) {
         g_message("record: stopping (signal)");
+        run->watchdog = g_timeout_add(SIGNAL_DRAIN_MS, on_signal_drain, run);
         rr_recorder_stop(run->rec);
     } else {
         g_message("record: second signal, giving up on draining");
@@ -374,6 +402,8 @@ static int run_recording(Flags *f, RrJobSpec *job)
     rr_poll_coalesce(NULL, 0);
     rr_recorder_start(run.rec);
     g_main_loop_run(run.loop);
+    if (run.watchdog)
+        g_source_remove(run.watchdog);
     g_source_remove(progress);
     g_source_remove(sig_int);
     g_source_remove(sig_term);

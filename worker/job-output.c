@@ -4,12 +4,30 @@
 
 #include "worker/worker-error.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const preset_names[] = {"H264_720P_30",           "H264_720P_60",
                                            "H264_1080P_30",          "H264_1080P_60",
                                            "PORTRAIT_H264_720P_30",  "PORTRAIT_H264_720P_60",
                                            "PORTRAIT_H264_1080P_30", "PORTRAIT_H264_1080P_60"};
+
+/* A template value comes from the room (room and identity names, track ids): it may add
+ * neither a directory nor a step up. "/" and control characters become "_", and a value
+ * that is all dots ("." or "..") becomes as many "_", so that it never names the current
+ * or the parent directory when it stands alone between two slashes. */
+static void append_value(GString *out, const char *value)
+{
+    const char *v = value ? value : "";
+    gboolean dots = *v != '\0' && strspn(v, ".") == strlen(v);
+    for (const char *c = v; *c; c++) {
+        gboolean bad = *c == '/' || (guchar)*c < 0x20 || *c == 0x7f || (dots && *c == '.');
+        g_string_append_c(out, bad ? '_' : *c);
+    }
+}
 
 char *rr_job_expand_template(const char *tmpl, const RrJobTemplateVars *v)
 {
@@ -36,9 +54,7 @@ char *rr_job_expand_template(const char *tmpl, const RrJobTemplateVars *v)
             for (guint i = 0; i < G_N_ELEMENTS(vars) && !done; i++) {
                 gsize n = strlen(vars[i].name);
                 if (strncmp(p, vars[i].name, n) == 0) {
-                    /* Values come from the room: keep them from adding directories. */
-                    for (const char *c = vars[i].value ? vars[i].value : ""; *c; c++)
-                        g_string_append_c(out, *c == '/' ? '_' : *c);
+                    append_value(out, vars[i].value);
                     p += n;
                     done = TRUE;
                 }
@@ -115,6 +131,67 @@ char *rr_job_track_output(const RrJobSpec *spec, const RrJobTemplateVars *vars,
         expand_path(spec, vars, "{room_name}-{publisher_identity}-{track_id}-{time}");
     g_autofree char *base = strip_media_extension(path);
     return g_strconcat(base, ".", extension, NULL);
+}
+
+/* Creates @path exclusively; 0, or an errno. */
+static int create_exclusive(const char *path)
+{
+    int fd = g_open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno;
+    close(fd);
+    return 0;
+}
+
+/* @path with "-@n" before its extension (the last dot of the file name, if any). */
+static char *numbered_name(const char *path, guint n)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base)
+        return g_strdup_printf("%s-%u", path, n);
+    return g_strdup_printf("%.*s-%u%s", (int)(dot - path), path, n, dot);
+}
+
+char *rr_job_reserve_output(const char *path, GError **error)
+{
+    for (guint n = 0; n <= RR_JOB_OUTPUT_MAX_TRIES; n++) {
+        g_autofree char *name = n == 0 ? g_strdup(path) : numbered_name(path, n);
+        int e = create_exclusive(name);
+        if (e == EEXIST)
+            continue;
+        if (e != 0) {
+            g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_FAILED,
+                        "cannot create output %s: %s", name, g_strerror(e));
+            return NULL;
+        }
+        /* The pipeline writes NAME.part and renames it over the placeholder: that name
+         * must be free and possible too. */
+        g_autofree char *part = g_strconcat(name, ".part", NULL);
+        e = create_exclusive(part);
+        if (e == 0) {
+            g_unlink(part);
+            return g_steal_pointer(&name);
+        }
+        g_unlink(name);
+        if (e == EEXIST)
+            continue;
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_FAILED, "cannot create output %s: %s",
+                    part, g_strerror(e));
+        return NULL;
+    }
+    g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_FAILED,
+                "cannot create output %s: it and %u numbered names exist", path,
+                RR_JOB_OUTPUT_MAX_TRIES);
+    return NULL;
+}
+
+void rr_job_release_output(const char *path)
+{
+    GStatBuf st;
+    if (path && g_lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+        g_unlink(path);
 }
 
 static void add_str(JsonBuilder *b, const char *k, const char *v)

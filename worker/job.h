@@ -111,7 +111,10 @@ typedef struct {
     gint64 unix_usec; /* {time}, as LiveKit writes it: 2006-01-02T150405 (UTC) */
 } RrJobTemplateVars;
 
-/* (transfer full) @tmpl with every known {name} replaced; unknown ones are kept. */
+/* (transfer full) @tmpl with every known {name} replaced; unknown ones are kept. Values
+ * come from outside and are sanitised: "/" and control characters become "_", a value of
+ * only dots ("." or "..") becomes as many "_" (the result stays inside the template's
+ * directories). */
 char *rr_job_expand_template(const char *tmpl, const RrJobTemplateVars *vars);
 
 /* The output file of a composite job (room/track composite, participant): the expanded
@@ -121,6 +124,19 @@ char *rr_job_expand_template(const char *tmpl, const RrJobTemplateVars *vars);
  * (OGG with video). A path ending in '/' is a directory for the default name. */
 char *rr_job_composite_output(const RrJobSpec *spec, const RrJobTemplateVars *vars,
                               RrContainer *container, GError **error);
+
+#define RR_JOB_OUTPUT_MAX_TRIES 1000
+
+/* Takes the name @path for an output file without ever overwriting one: creates it
+ * exclusively (an empty placeholder that the finished recording is renamed over), or, when
+ * it exists, the first free "NAME-1.EXT", "NAME-2.EXT", ...; "NAME.part" (where the
+ * pipeline writes) must be free and creatable too. Returns the name taken (transfer full),
+ * or NULL with "cannot create output PATH: REASON" (RR_WORKER_ERROR_FAILED). The directory
+ * must exist. */
+char *rr_job_reserve_output(const char *path, GError **error);
+/* Removes the placeholder @path if it is still an empty regular file (nothing recorded). */
+void rr_job_release_output(const char *path);
+
 /* The output file of a track egress: the expanded filepath (default
  * "{room_name}-{publisher_identity}-{track_id}-{time}") with @extension (the codec's
  * container, without the dot) replacing a media extension or appended. */

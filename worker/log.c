@@ -13,10 +13,14 @@ static GRegex *log_patterns; /* set once, read-only afterwards */
 static FILE *log_out;        /* stderr unless a test redirects it */
 static char *log_status;     /* the terminal's status line, guarded by log_lock */
 
-/* JWTs, "key=value" credentials in URLs and headers, and bearer tokens. */
+/* JWTs, "key=value" credentials in URLs and headers, bearer tokens, and libnice's debug
+ * lines that carry credentials: a relay's "with user/pass : USER -- PASS" (the rest of the
+ * line) and a connectivity check's "password='PWD'". */
 #define RR_LOG_PATTERN                                                                             \
     "eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*"                                    \
     "|(?<=access_token=|token=|secret=|password=|credential=|X-Amz-Signature=)[^&\\s\"']+"         \
+    "|(?<=password=')[^']+"                                                                        \
+    "|(?<=user/pass : )[^\\n]+"                                                                    \
     "|(?<=[Bb]earer )[^\\s\"']+"
 
 static GRegex *patterns(void)
@@ -36,7 +40,9 @@ void rr_log_add_secret(const char *secret)
     g_mutex_lock(&log_lock);
     if (!log_secrets)
         log_secrets = g_ptr_array_new_with_free_func(g_free);
-    if (log_secrets->len < 256)
+    /* The same secret comes again with every rejoin. */
+    if (log_secrets->len < 256 &&
+        !g_ptr_array_find_with_equal_func(log_secrets, secret, g_str_equal, NULL))
         g_ptr_array_add(log_secrets, g_strdup(secret));
     g_mutex_unlock(&log_lock);
 }

@@ -76,7 +76,12 @@ char *rr_recorder_place_output(RrRecorder *r, const char *path, GError **error)
                     "cannot create the output directory %s: %s", dir, g_strerror(e));
         return NULL;
     }
-    return g_steal_pointer(&full);
+    /* The name is taken now (never an existing file's): a name the file system refuses
+     * fails the job here, before anything is started. */
+    char *taken = rr_job_reserve_output(full, error);
+    if (taken && strcmp(taken, full) != 0)
+        g_message("recorder: %s exists; writing %s", full, taken);
+    return taken;
 }
 
 void rr_recorder_file_done(RrRecorder *r, const char *path, gboolean complete, guint64 size,
@@ -198,7 +203,7 @@ gboolean rr_recorder_media_init(RrRecorder *r, GError **error)
     if (!ok && g_error_matches(e, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_MISSING_ELEMENT)) {
         /* Not a bad job: the machine lacks a plugin. rr_recorder_start() ends it FAILED
          * at once, before joining, with the EgressInfo saying which. */
-        r->missing = g_steal_pointer(&e);
+        r->start_error = g_steal_pointer(&e);
         return TRUE;
     }
     if (!ok)
@@ -302,15 +307,22 @@ gboolean rr_recorder_media_stop(RrRecorder *r, guint timeout_ms)
 {
     if (r->media_done)
         return FALSE;
-    if (r->egress) {
-        rr_track_egress_stop(r->egress, timeout_ms);
-        return TRUE;
-    }
-    if (r->composite) {
-        rr_composite_stop(r->composite, timeout_ms);
-        return TRUE;
-    }
+    /* A pipeline that never ran (its start failed) has no finished callback to come. */
+    if (r->egress)
+        return rr_track_egress_stop(r->egress, timeout_ms);
+    if (r->composite)
+        return rr_composite_stop(r->composite, timeout_ms);
     return FALSE;
+}
+
+void rr_recorder_media_stop_now(RrRecorder *r)
+{
+    if (r->media_done)
+        return;
+    if (r->egress)
+        rr_track_egress_stop_now(r->egress);
+    else if (r->composite)
+        rr_composite_stop_now(r->composite);
 }
 
 void rr_recorder_media_progress(RrRecorder *r, RrRecorderProgress *p)
@@ -337,6 +349,6 @@ void rr_recorder_media_free(RrRecorder *r)
     g_clear_pointer(&r->comp_participants, g_hash_table_unref);
     g_clear_pointer(&r->egress_sid, g_free);
     g_clear_pointer(&r->egress_codec, g_free);
+    rr_job_release_output(r->output_path);
     g_clear_pointer(&r->output_path, g_free);
-    g_clear_error(&r->missing);
 }

@@ -31,7 +31,8 @@ struct RrRecorder {
 
     /* Media. */
     char *output_path;
-    GError *missing;     /* GStreamer elements the job needs are not installed: FAILED at start */
+    GError *start_error; /* the output cannot be created, or GStreamer elements the job
+                          needs are not installed: FAILED at start, before joining */
     gboolean media_done; /* the pipeline's finished callback came (or there is none) */
     RrTrackEgress *egress;
     char *egress_sid;
@@ -67,13 +68,16 @@ void rr_recorder_media_push_rtcp(RrRecorder *r, const RrTrack *t, const guint8 *
 /* Drain and finalise; TRUE when a finished callback will follow (then it calls
  * rr_recorder_finish), FALSE when there is nothing to wait for. */
 gboolean rr_recorder_media_stop(RrRecorder *r, guint timeout_ms);
+/* Close the file at once (the pipeline's stop_now); its finished callback runs inside. */
+void rr_recorder_media_stop_now(RrRecorder *r);
 void rr_recorder_media_progress(RrRecorder *r, RrRecorderProgress *p);
 void rr_recorder_media_free(RrRecorder *r);
 
 /* Helpers shared by the two pipelines (recorder-media.c). */
 RrRecvTrackConfig rr_recorder_recv_config(const RrTrack *t);
 void rr_recorder_template_vars(RrRecorder *r, const RrTrack *t, RrJobTemplateVars *vars);
-/* @path made absolute under output_dir when relative, with its directory created. */
+/* @path made absolute under output_dir when relative, with its directory created and the
+ * name taken (rr_job_reserve_output: a numbered name when the file exists). */
 char *rr_recorder_place_output(RrRecorder *r, const char *path, GError **error);
 void rr_recorder_file_done(RrRecorder *r, const char *path, gboolean complete, guint64 size,
                            GstClockTime duration, const GError *error);

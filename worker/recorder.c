@@ -10,6 +10,7 @@
 #include "pipeline/pipeline-error.h"
 #include "rtc/rtc-error.h"
 #include "rtc/rtcp.h"
+#include "worker/log.h"
 #include "worker/worker-error.h"
 
 #include <string.h>
@@ -55,6 +56,8 @@ void rr_recorder_finish(RrRecorder *r)
     clear_source(&r->duration_timer);
     clear_source(&r->max_timer);
     r->info->ended_at = rr_egress_now_ns();
+    /* Nothing was renamed over the output's placeholder: it goes. */
+    rr_job_release_output(r->output_path);
     set_status(r, r->final_status);
     if (r->session && !r->left) {
         r->left = TRUE;
@@ -369,6 +372,11 @@ static void on_rtcp(RrSession *s, const guint8 *pkt, gsize len, gpointer ud)
     }
 }
 
+static void on_secret(RrSession *s, const char *secret, gpointer ud)
+{
+    rr_log_add_secret(secret);
+}
+
 static const RrSessionCallbacks session_callbacks = {
     .state_changed = on_state,
     .participant = on_participant,
@@ -378,6 +386,7 @@ static const RrSessionCallbacks session_callbacks = {
     .speakers = on_speakers,
     .rtp = on_rtp,
     .rtcp = on_rtcp,
+    .secret = on_secret,
 };
 
 /* ---- public ---- */
@@ -414,9 +423,20 @@ RrRecorder *rr_recorder_new(GMainContext *context, const RrRecorderConfig *confi
     sc.auto_subscribe = r->job->kind == RR_JOB_ROOM_COMPOSITE;
     sc.send_receiver_reports = FALSE; /* the pipeline's rtpbin sends them */
     r->session = rr_session_new(r->context, &sc, &session_callbacks, r, error);
-    if (!r->session || !rr_recorder_media_init(r, error)) {
+    if (!r->session) {
         rr_recorder_free(r);
         return NULL;
+    }
+    /* An output that cannot be created is the job's failure (reported in its EgressInfo
+     * at the start), not a usage error. */
+    GError *media_error = NULL;
+    if (!rr_recorder_media_init(r, &media_error)) {
+        if (!g_error_matches(media_error, RR_WORKER_ERROR, RR_WORKER_ERROR_FAILED)) {
+            g_propagate_error(error, media_error);
+            rr_recorder_free(r);
+            return NULL;
+        }
+        r->start_error = media_error;
     }
     return r;
 }
@@ -433,6 +453,7 @@ void rr_recorder_free(RrRecorder *r)
     g_clear_pointer(&r->session, rr_session_free);
     rr_egress_info_free(r->info);
     g_clear_error(&r->error);
+    g_clear_error(&r->start_error);
     g_free(r->egress_id);
     g_free(r->output_dir);
     g_main_context_unref(r->context);
@@ -442,11 +463,10 @@ void rr_recorder_free(RrRecorder *r)
 void rr_recorder_start(RrRecorder *r)
 {
     g_autoptr(GError) error = NULL;
-    if (r->missing) {
-        g_warning("recorder: %s", r->missing->message);
+    if (r->start_error) {
+        g_warning("recorder: %s", r->start_error->message);
         r->left = TRUE; /* never joined */
-        r->media_done = TRUE;
-        rr_recorder_end(r, RR_EGRESS_FAILED, r->missing, r->missing->message, 0, NULL);
+        rr_recorder_end(r, RR_EGRESS_FAILED, r->start_error, r->start_error->message, 0, NULL);
         return;
     }
     r->start_timer = g_timeout_add(r->config.start_timeout_ms, on_start_timeout, r);
@@ -482,6 +502,17 @@ gboolean rr_recorder_set_layout(RrRecorder *r, const char *layout, GError **erro
 const char *rr_recorder_get_output_path(RrRecorder *r)
 {
     return r->output_path;
+}
+
+void rr_recorder_stop_now(RrRecorder *r)
+{
+    if (r->finished)
+        return;
+    if (!r->stopping)
+        rr_recorder_stop(r);
+    rr_recorder_media_stop_now(r);
+    /* No pipeline left to report (none ran, or it was stuck before it could): finish. */
+    rr_recorder_finish(r);
 }
 
 const RrEgressInfo *rr_recorder_get_info(RrRecorder *r)

@@ -72,6 +72,11 @@ void rr_recorder_free(RrRecorder *r);
 void rr_recorder_start(RrRecorder *r);
 /* Stop recording, drain, finalise: COMPLETE (or ABORTED if it never started). */
 void rr_recorder_stop(RrRecorder *r);
+/* Stop without waiting for the drain: the file is closed as it is now (renamed, playable
+ * up to its last fragment; the media counts as failed, "closed before the end of the
+ * stream"), and `finished` follows within the room-leave grace (~0.3 s). For a stop that
+ * must end in bounded time (a signal whose drain did not finish). */
+void rr_recorder_stop_now(RrRecorder *r);
 
 /* Change a composite's layout while recording (LiveKit template names). Fails for a
  * track egress, before the start, or for an unknown layout. */

@@ -5,6 +5,8 @@
 #include "worker/job.h"
 #include "worker/worker-error.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 static RrJobSpec *parse_ok(const char *json)
@@ -331,6 +333,124 @@ static void test_templates(void)
     g_assert_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB);
 }
 
+/* Template values from outside never add a directory or a step up. */
+static void test_template_hostile(void)
+{
+    RrJobTemplateVars v = {
+        .room_name = "..",
+        .egress_id = "EG_x",
+        .track_id = ".",
+        .publisher_identity = "../../etc/a\nb\x01",
+        .unix_usec = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC,
+    };
+    g_autofree char *s =
+        rr_job_expand_template("rec/{room_name}/{track_id}/{publisher_identity}.mp4", &v);
+    g_assert_cmpstr(s, ==, "rec/__/_/.._.._etc_a_b_.mp4");
+    v.room_name = "...";
+    v.track_id = "a..b";
+    g_autofree char *s2 = rr_job_expand_template("{room_name}/{track_id}", &v);
+    g_assert_cmpstr(s2, ==, "___/a..b");
+    v.room_name = "/";
+    g_autofree char *s3 = rr_job_expand_template("{room_name}", &v);
+    g_assert_cmpstr(s3, ==, "_");
+    /* The user's own directories in the template stay. */
+    v.room_name = "demo";
+    g_autofree char *s4 = rr_job_expand_template("../out/{room_name}.mp4", &v);
+    g_assert_cmpstr(s4, ==, "../out/demo.mp4");
+    g_autoptr(RrJobSpec) d = parse_ok("{\"room_composite\":{\"room_name\":\"r\"}}");
+    v.room_name = "..";
+    g_autofree char *dp = rr_job_composite_output(d, &v, NULL, NULL);
+    g_assert_cmpstr(dp, ==, "__-2023-11-14T221320.mp4");
+}
+
+static char *read_text(const char *path)
+{
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return text;
+}
+
+/* An existing file is never taken: numbered names, the real name returned. */
+static void test_reserve_output(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("rr-job-out-XXXXXX", NULL);
+    g_assert_nonnull(dir);
+    g_autofree char *path = g_build_filename(dir, "room.mp4", NULL);
+    g_autoptr(GError) err = NULL;
+
+    g_autofree char *a = rr_job_reserve_output(path, &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(a, ==, path);
+    g_assert_true(g_file_test(a, G_FILE_TEST_IS_REGULAR));
+    /* The placeholder is taken: a second job gets "-1". */
+    g_autofree char *b = rr_job_reserve_output(path, &err);
+    g_assert_no_error(err);
+    g_autofree char *want_b = g_build_filename(dir, "room-1.mp4", NULL);
+    g_assert_cmpstr(b, ==, want_b);
+    /* A recording already there is kept; so is a .part of someone else's. */
+    g_assert_true(g_file_set_contents(a, "old recording", -1, NULL));
+    g_autofree char *part2 = g_build_filename(dir, "room-2.mp4.part", NULL);
+    g_assert_true(g_file_set_contents(part2, "in progress", -1, NULL));
+    g_autofree char *c = rr_job_reserve_output(path, &err);
+    g_assert_no_error(err);
+    g_autofree char *want_c = g_build_filename(dir, "room-3.mp4", NULL);
+    g_assert_cmpstr(c, ==, want_c);
+    g_autofree char *old = read_text(a);
+    g_assert_cmpstr(old, ==, "old recording");
+    g_autofree char *inprog = read_text(part2);
+    g_assert_cmpstr(inprog, ==, "in progress");
+    g_autofree char *part3 = g_strconcat(c, ".part", NULL);
+    g_assert_false(g_file_test(part3, G_FILE_TEST_EXISTS));
+
+    /* A name without an extension is numbered at its end. */
+    g_autofree char *plain = g_build_filename(dir, "plain", NULL);
+    g_assert_true(g_file_set_contents(plain, "x", -1, NULL));
+    g_autofree char *p = rr_job_reserve_output(plain, &err);
+    g_assert_no_error(err);
+    g_autofree char *want_p = g_build_filename(dir, "plain-1", NULL);
+    g_assert_cmpstr(p, ==, want_p);
+
+    /* Release removes an empty placeholder only. */
+    rr_job_release_output(b);
+    g_assert_false(g_file_test(b, G_FILE_TEST_EXISTS));
+    rr_job_release_output(a);
+    g_assert_true(g_file_test(a, G_FILE_TEST_EXISTS));
+    rr_job_release_output(NULL);
+
+    /* A name the file system refuses: the path and the reason. */
+    g_autofree char *longname = g_strnfill(240, 'r');
+    g_autofree char *lp = g_strdup_printf("%s/%s-2026-01-01T000000.mp4", dir, longname);
+    g_autofree char *l = rr_job_reserve_output(lp, &err);
+    g_assert_null(l);
+    g_assert_error(err, RR_WORKER_ERROR, RR_WORKER_ERROR_FAILED);
+    g_assert_nonnull(strstr(err->message, "cannot create output "));
+    g_assert_nonnull(strstr(err->message, lp));
+    g_assert_nonnull(strstr(err->message, g_strerror(ENAMETOOLONG)));
+    g_clear_error(&err);
+    /* The final name fits, its ".part" does not: refused too, nothing left behind. */
+    g_autofree char *fits = g_strnfill(252, 'f');
+    g_autofree char *fp = g_build_filename(dir, fits, NULL);
+    g_autofree char *f = rr_job_reserve_output(fp, &err);
+    g_assert_null(f);
+    g_assert_nonnull(strstr(err->message, ".part: "));
+    g_assert_false(g_file_test(fp, G_FILE_TEST_EXISTS));
+    g_clear_error(&err);
+    /* No such directory. */
+    g_autofree char *nodir = g_build_filename(dir, "missing", "x.mp4", NULL);
+    g_autofree char *n = rr_job_reserve_output(nodir, &err);
+    g_assert_null(n);
+    g_assert_nonnull(strstr(err->message, g_strerror(ENOENT)));
+    g_clear_error(&err);
+
+    const char *names[] = {"room.mp4",   "room-1.mp4", "room-2.mp4.part",
+                           "room-3.mp4", "plain",      "plain-1"};
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *fn = g_build_filename(dir, names[i], NULL);
+        g_unlink(fn);
+    }
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 static void test_egress_info(void)
 {
     g_autoptr(RrJobSpec) s =
@@ -382,6 +502,8 @@ int main(int argc, char **argv)
     g_test_add_func("/worker/job/errors", test_errors);
     g_test_add_func("/worker/job/webhooks", test_webhooks);
     g_test_add_func("/worker/job/templates", test_templates);
+    g_test_add_func("/worker/job/template-hostile", test_template_hostile);
+    g_test_add_func("/worker/job/reserve-output", test_reserve_output);
     g_test_add_func("/worker/job/egress-info", test_egress_info);
     return g_test_run();
 }

@@ -31,6 +31,23 @@ static void test_redact_registered(void)
     g_assert_nonnull(strstr(r, "ab"));
 }
 
+/* libnice's debug lines print the TURN username and password, and ICE passwords. */
+static void test_redact_libnice(void)
+{
+    g_autofree char *relay =
+        rr_log_redact("Agent 0x55d0: added relay server [127.0.0.1]:3478 of type 0 to s/c 1/1 "
+                      "with user/pass : lk-user -- turn pass w0rd");
+    g_assert_null(strstr(relay, "lk-user"));
+    g_assert_null(strstr(relay, "w0rd"));
+    g_assert_nonnull(strstr(relay, "[127.0.0.1]:3478"));
+    g_assert_nonnull(strstr(relay, "user/pass : [redacted]"));
+    g_autofree char *check =
+        rr_log_redact("Agent 0x1 : STUN-CC REQ [::1]:1 --> [::1]:2, username='a:b' (3), "
+                      "password='Qz9-ice-pwd' (11), prio=6e0001ff, controlling.");
+    g_assert_null(strstr(check, "Qz9-ice-pwd"));
+    g_assert_nonnull(strstr(check, "prio=6e0001ff"));
+}
+
 static void test_format_text(void)
 {
     rr_log_set_job_id("EG_test");
@@ -97,6 +114,7 @@ int main(int argc, char **argv)
     g_test_add_func("/worker/log/redact-jwt", test_redact_jwt);
     g_test_add_func("/worker/log/redact-params", test_redact_params);
     g_test_add_func("/worker/log/redact-registered", test_redact_registered);
+    g_test_add_func("/worker/log/redact-libnice", test_redact_libnice);
     g_test_add_func("/worker/log/format-text", test_format_text);
     g_test_add_func("/worker/log/format-json", test_format_json);
     g_test_add_func("/worker/log/status-line", test_status_line);
