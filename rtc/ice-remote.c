@@ -1,6 +1,6 @@
 /* rtc/ice-remote: remote candidates (see ice.h): parsing, skipping what libnice cannot use,
  * handing them to the agent, and adding the NAT-mapped and signalling-address copies that
- * DESIGN.md's Connectivity section asks for.
+ * docs/ARCHITECTURE.md's "ICE and connectivity" describes.
  */
 #define G_LOG_DOMAIN "rtc"
 

@@ -5,8 +5,8 @@
  * controlled by default (the answerer to a full-ICE server) and controlling when the offer
  * is ice-lite. It gathers host, server-reflexive (first STUN server) and relayed (one TURN
  * allocation per TURN URL: UDP, TCP; "turns:" is tunnelled through a local TLS client) and
- * ICE-TCP candidates, as the configuration allows, and adds what DESIGN.md's Connectivity
- * section asks for on the remote side: NAT-mapped copies of server candidates
+ * ICE-TCP candidates, as the configuration allows, and adds what docs/ARCHITECTURE.md's "ICE
+ * and connectivity" describes on the remote side: NAT-mapped copies of server candidates
  * ("public=internal") and, when no mapping matched, candidates at the address the
  * signalling connection reached.
  *

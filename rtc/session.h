@@ -4,7 +4,7 @@
  * subscriber peer connection (rtc/peer), trickles candidates both ways, pings, follows
  * `update`/`speakers_changed`/mutes, keeps `refresh_token`, resumes after a lost socket
  * (`reconnect=1&sid=`, then sync_state) and rejoins when the server says RECONNECT. What
- * comes out is the interface of rtc/ (DESIGN.md): tracks appearing and going away with
+ * comes out is the interface of rtc/ (docs/ARCHITECTURE.md): tracks appearing and going away with
  * their metadata, decrypted RTP per track, RTCP; what goes in is RTCP to send back.
  *
  * Local addresses: without configured ones (RrIceConfig.local_addresses), a server on

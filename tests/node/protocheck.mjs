@@ -3,7 +3,7 @@
 //
 // Usage: node protocheck.mjs --go BUILD_DIR/protocheck/protocheck --work DIR
 //
-// 1. Golden vectors of docs/livekit-protocol.md: produced byte-exact by the official
+// 1. Golden vectors of LiveKit signalling messages: produced byte-exact by the official
 //    package and by our generated Go code (protocheck golden).
 // 2. Descriptors: every message, field and enum value of our .proto (as compiled into
 //    the Go code, protocheck descriptor) has the official number, name, type,

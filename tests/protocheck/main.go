@@ -8,7 +8,7 @@
 //	                           (unknown fields kept / dropped) and write the results
 //	                           to DIR/<name>.go.bin, DIR/<name>.go-known.bin and
 //	                           DIR/go-results.json
-//	protocheck golden          print the golden vectors of livekit-protocol.md, built
+//	protocheck golden          print the golden vectors of LiveKit messages, built
 //	                           from the generated Go types, as JSON {name: hex}
 //	protocheck descriptor OUT  write the FileDescriptorProto compiled into the Go code
 //	                           (binary) to OUT
@@ -171,7 +171,7 @@ func roundtrip(dir string) error {
 	return os.WriteFile(filepath.Join(dir, "go-results.json"), out, 0o644)
 }
 
-// goldenMessages builds the golden vectors of docs/livekit-protocol.md from the
+// goldenMessages builds the golden vectors of LiveKit messages from the
 // generated Go types.
 func goldenMessages() map[string]proto.Message {
 	return map[string]proto.Message{

@@ -1,4 +1,4 @@
-/* Unit tests for rtc/signal-codec: golden vectors from livekit-protocol.md (produced by
+/* Unit tests for rtc/signal-codec: golden vectors of LiveKit messages (produced by
  * @livekit/protocol), encoder round trips, decoder limits and garbage, unknown message
  * types, log descriptions without secrets, and candidateInit JSON.
  *
