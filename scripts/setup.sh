@@ -22,6 +22,7 @@ APT_PACKAGES=(
   # test world
   redis-server coturn ffmpeg jq valgrind iproute2 iptables procps psmisc curl python3 bsdutils
   nodejs npm ca-certificates git openssl
+  ceph-mon ceph-osd radosgw  # a real S3 server for storage/ tests (tests/integration/data/radosgw.sh)
 )
 
 # Root installs directly (a minimal Debian or a container has no sudo); another user goes
