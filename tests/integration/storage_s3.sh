@@ -30,7 +30,8 @@ no_secret() { # no_secret DESCRIPTION FILE...
 # --- a recording in one PUT
 gst-launch-1.0 -q videotestsrc num-buffers=60 ! video/x-raw,width=320,height=240,framerate=30/1 \
   ! x264enc ! h264parse ! mp4mux ! filesink location="$work/rec.mp4" >/dev/null 2>&1
-s3 --prefix "EG_test/one" --metadata room=alpha "$work/rec.mp4" >"$work/put.json" 2>"$work/put.err" ||
+s3 --prefix "EG_test/one" --metadata room=alpha --tagging "egress=EG_test&kind=file" \
+  --content-disposition 'attachment; filename="rec.mp4"' "$work/rec.mp4" >"$work/put.json" 2>"$work/put.err" ||
   fail "single PUT: $(cat "$work/put.json" "$work/put.err")"
 check "single PUT: location is the object URL" \
   ".location == \"$rgw_url/rec/EG_test/one/rec.mp4\" and .size == $(stat -c %s "$work/rec.mp4") and (.backup_storage_used | not)" "$work/put.json"
@@ -42,7 +43,12 @@ ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_
   fail "single PUT: the download does not decode: $(cat "$work/frames.txt")"
 rgw_curl -sS -I "$rgw_url/rec/EG_test/one/rec.mp4" >"$work/head.txt"
 grep -qi '^content-type: video/mp4' "$work/head.txt" && grep -qi '^x-amz-meta-room: alpha' "$work/head.txt" &&
-  ok "single PUT: content type and metadata arrived" || fail "single PUT: headers: $(cat "$work/head.txt")"
+  grep -qi '^content-disposition: attachment; filename="rec.mp4"' "$work/head.txt" &&
+  ok "single PUT: content type, metadata and content disposition arrived" || fail "single PUT: headers: $(cat "$work/head.txt")"
+
+rgw_curl "$rgw_url/rec/EG_test/one/rec.mp4?tagging=" >"$work/tags.xml"
+grep -q '<Key>egress</Key><Value>EG_test</Value>' "$work/tags.xml" && ok "single PUT: tags arrived" ||
+  fail "single PUT: tags: $(cat "$work/tags.xml")"
 
 # --- 20 MB in 5 MB parts
 head -c 20000000 /dev/urandom >"$work/big.bin"
