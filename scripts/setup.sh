@@ -34,6 +34,7 @@ DEV_PACKAGES=(
   # test world
   redis-server coturn ffmpeg jq valgrind iproute2 iptables procps psmisc curl python3 bsdutils
   nodejs npm openssl
+  ceph-mon ceph-osd radosgw  # a real S3 server for storage/ tests (tests/integration/data/radosgw.sh)
 )
 case "${1:-}" in
   --run) APT_PACKAGES=("${RUN_PACKAGES[@]}") ;;
