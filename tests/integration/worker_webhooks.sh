@@ -2,7 +2,7 @@
 # labels: c,worker
 # `roomrec worker`'s webhooks end to end, checked by livekit-server-sdk's WebhookReceiver
 # (tests/node/webhook_receiver.mjs): the config's webhook.urls points at port A and the
-# job carries its own `webhooks` entry for port B (signing_key "": the worker's key);
+# request carries its own `webhooks` entry for port B (signing_key "": the worker's key);
 # nothing listens on either while a short track egress runs to COMPLETE. Then both
 # receivers start: every event arrives at both, SDK-verified (JWT, sha256, protobuf-JSON),
 # in order — egress_started STARTING, egress_updated ACTIVE, egress_updated ENDING,
@@ -28,7 +28,7 @@ webhook:
 Y
 start_worker w1
 
-job=$(printf '{"egress_id":"EG_hook1","track":{"room_name":"four","track_id":"alice/mic","file":{"filepath":"hook1.ogg"}},"webhooks":[{"url":"http://127.0.0.1:%s/job-hook","signing_key":""}]}' "$pb")
+job=$(printf '{"egress_id":"EG_hook1","track":{"room_name":"four","track_id":"alice/mic","file":{"filepath":"hook1.ogg"},"webhooks":[{"url":"http://127.0.0.1:%s/job-hook","signing_key":""}]}}' "$pb")
 submit EG_hook1 0.2 "$job"
 wait_status EG_hook1 EGRESS_ACTIVE 60 && ok "ACTIVE" || fail "not ACTIVE: $(status_of EG_hook1)"
 sleep 3
