@@ -346,7 +346,11 @@ gboolean rr_queue_connect(RrQueue *q, GError **error)
     g_autofree char *why = NULL;
     gboolean auth_failed = FALSE;
     if (!try_connect(q, &why, &auth_failed)) {
-        q->backoff_ms = q->backoff_ms ? MIN(q->backoff_ms * 2, BACKOFF_MAX_MS) : BACKOFF_FIRST_MS;
+        /* Capped at a quarter of the lease too: after a Redis restart every worker must be
+         * back (and refresh what it holds) well within the lease that the first one back
+         * waits before it may reclaim anything. */
+        guint cap = MAX(MIN(BACKOFF_MAX_MS, q->lease_ms / 4), BACKOFF_FIRST_MS);
+        q->backoff_ms = q->backoff_ms ? MIN(q->backoff_ms * 2, cap) : BACKOFF_FIRST_MS;
         q->next_attempt = g_get_monotonic_time() + (gint64)q->backoff_ms * 1000;
         g_free(q->last_error);
         q->last_error = g_strdup(why);

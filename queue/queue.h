@@ -39,10 +39,15 @@
  * it (rr_queue_refresh, every lease/3 or so) with a Lua script that checks in XPENDING
  * that it is still the owner and then XCLAIMs the entry to itself with min-idle 0 JUSTID
  * (idle reset, delivery count unchanged). If another consumer owns it, the call fails
- * with RR_QUEUE_ERROR_LOST: the caller must stop its copy at once. A holder must also
- * stop by itself when it has not refreshed successfully for a whole lease (counted from
- * when it SENT its last successful refresh): from then on another worker may take it
- * over. Together this is what keeps a job from running twice at the same time.
+ * with RR_QUEUE_ERROR_LOST: the caller must stop its copy at once. A holder that has
+ * not refreshed successfully for a whole lease (counted from when it SENT its last
+ * successful refresh) may have been taken over — unless Redis itself was away (restart,
+ * failover), since a queue reclaims nothing for a lease after its reconnect (below) and
+ * every holder that comes back within that lease refreshes first. The holder decides:
+ * stopping at once never overlaps but stops every recording whenever Redis goes away;
+ * `roomrec worker` records on and stops when its refresh says LOST (docs/WORKER.md), so
+ * only a worker cut off from a Redis that the others still reach overlaps, until it
+ * reaches Redis again.
  *
  * Reclaim: an entry idle for longer than the lease belongs to a dead (or cut off)
  * worker; rr_queue_read() claims it (XPENDING IDLE + XCLAIM in the same script, again
@@ -55,7 +60,8 @@
  *
  * Connection: on any connection error the context is dropped and the call fails with
  * RR_QUEUE_ERROR_DISCONNECTED; the next call reconnects, but not before a backoff
- * (100 ms doubling to 5 s, reset by a successful connect) has passed — until then calls
+ * (100 ms doubling to 5 s or a quarter of the lease, whichever is less; reset by a
+ * successful connect) has passed — until then calls
  * fail fast with DISCONNECTED. Commands are never retried behind the caller's back (a
  * submit may or may not have happened when the link broke; the caller decides). AUTH
  * (username optional) and SELECT run on every connect. With Sentinel, the sentinels are

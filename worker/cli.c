@@ -35,6 +35,7 @@ const RrCliCommand rr_cli_commands[] = {
     {"status", "show the status (EgressInfo) of a queued or running egress", rr_cmd_status},
     {"list", "list the egresses on the Redis queue", rr_cmd_list},
     {"stop", "stop a queued or running egress", rr_cmd_stop},
+    {"layout", "switch a running room composite to another layout", rr_cmd_layout},
     {NULL, NULL, NULL},
 };
 

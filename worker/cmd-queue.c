@@ -286,3 +286,41 @@ int rr_cmd_stop(int argc, char **argv)
     printf("stop requested for %s\n", argv[1]);
     return RR_EXIT_OK;
 }
+
+int rr_cmd_layout(int argc, char **argv)
+{
+    g_auto(RedisOptions) ro = {0};
+    g_autoptr(GOptionContext) ctx =
+        g_option_context_new("EGRESS_ID LAYOUT - switch a room composite's layout");
+    g_option_context_set_summary(ctx, "Asks the worker holding the egress to switch its room "
+                                      "composite to LAYOUT\n(grid, speaker, single-speaker, each "
+                                      "optionally with -light or -dark).");
+    add_redis_options(ctx, &ro);
+    int rc;
+    if (!parse(ctx, "layout", &argc, &argv, 2, &rc))
+        return rc;
+    if (!rr_job_layout_is_valid(argv[2])) {
+        fprintf(stderr,
+                "roomrec layout: LAYOUT: unknown layout \"%s\" (grid, speaker, single-speaker, "
+                "with -light/-dark)\n",
+                g_utf8_validate(argv[2], -1, NULL) ? argv[2] : "?");
+        return RR_EXIT_USAGE;
+    }
+    g_autoptr(RrQueue) q = open_queue("layout", &ro);
+    if (!q)
+        return RR_EXIT_USAGE;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "layout");
+    json_builder_add_string_value(b, argv[2]);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *msg = json_to_string(root, FALSE);
+    g_autoptr(GError) error = NULL;
+    if (!rr_queue_send_control(q, argv[1], msg, &error)) {
+        fprintf(stderr, "roomrec layout: %s\n", error->message);
+        return RR_EXIT_FAILED;
+    }
+    printf("layout %s requested for %s\n", argv[2], argv[1]);
+    return RR_EXIT_OK;
+}

@@ -506,8 +506,10 @@ static gboolean require(const char *value, JsonObject *o, const char *path, cons
     return fail(error, INVALID, p, "required");
 }
 
-static gboolean valid_layout(const char *layout)
+gboolean rr_job_layout_is_valid(const char *layout)
 {
+    if (!layout)
+        return FALSE;
     static const char *const bases[] = {"grid", "speaker", "single-speaker", NULL};
     for (guint i = 0; bases[i]; i++) {
         if (!g_str_has_prefix(layout, bases[i]))
@@ -566,7 +568,7 @@ static gboolean parse_room_composite(JsonObject *o, const char *path, RrJobSpec 
     if (!spec->layout || !*spec->layout) {
         g_free(spec->layout);
         spec->layout = g_strdup("grid");
-    } else if (!valid_layout(spec->layout)) {
+    } else if (!rr_job_layout_is_valid(spec->layout)) {
         member(o, path, "layout", &p);
         return fail(error, INVALID, p,
                     "unknown layout \"%s\" (grid, speaker, single-speaker, with -light/-dark)",

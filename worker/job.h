@@ -91,6 +91,9 @@ void rr_job_spec_free(RrJobSpec *spec);
 
 /* "room_composite", "track_composite", "participant", "track". */
 const char *rr_job_kind_to_string(RrJobKind kind);
+/* Whether @layout is a room composite layout name the job parser accepts: "grid",
+ * "speaker", "single-speaker", each optionally with "-light" or "-dark". */
+gboolean rr_job_layout_is_valid(const char *layout);
 /* The EgressInfo member that echoes the request: "roomComposite", "trackComposite",
  * "participant", "track". */
 const char *rr_job_kind_to_info_member(RrJobKind kind);

@@ -78,9 +78,8 @@ static char *metrics_text(RrService *s)
         "\n# TYPE roomrec_draining gauge\nroomrec_draining %d\n",
         s->jobs_rejected, running, rr_admission_capacity(s->admission),
         rr_admission_available(s->admission, now), rr_admission_committed(s->admission),
-        s->max_committed, rr_admission_measured(s->admission), mem,
-        s->redis_reconnects > 0 ? s->redis_reconnects - 1 : 0, s->redis_errors,
-        s->draining || s->stopping);
+        s->max_committed, rr_admission_measured(s->admission), mem, s->redis_reconnects,
+        s->redis_errors, s->draining || s->stopping);
     if (s->webhooks)
         g_string_append_printf(t,
                                "# TYPE roomrec_webhook_retries_total "

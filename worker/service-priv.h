@@ -29,7 +29,8 @@ struct RrService {
     gboolean draining, stopping;
     int exit_code;
     guint read_timer, lease_timer, tick_timer, sig_term, sig_int;
-    gboolean was_connected;
+    guint lease_now; /* idle source: refresh every lease now (Redis is back) */
+    gboolean was_connected, ever_connected;
     gint64 started_us;
 
     /* Metrics. */
@@ -57,7 +58,8 @@ struct RrServiceJob {
     gboolean status_dirty; /* a status still to write to Redis */
     gboolean final;        /* the final status is known */
     gboolean final_written, acked, lost, stop_sent, gone;
-    gint64 refresh_ok_us; /* when the last successful refresh was sent */
+    gint64 refresh_ok_us;  /* when the last successful refresh was sent */
+    gboolean lease_warned; /* logged that it has not been refreshed for a lease */
 };
 
 /* service-job.c */

@@ -32,12 +32,29 @@ static void queue_error(RrService *s, const char *what, const GError *e)
     s->redis_errors++;
 }
 
+static gboolean on_lease(gpointer ud);
+
+static gboolean on_lease_now(gpointer ud)
+{
+    RrService *s = ud;
+    s->lease_now = 0;
+    on_lease(s);
+    return G_SOURCE_REMOVE;
+}
+
 static void note_connected(RrService *s)
 {
     if (!s->was_connected && rr_queue_is_connected(s->queue)) {
-        if (s->started_us && s->redis_reconnects++ > 0)
+        if (s->ever_connected) {
+            s->redis_reconnects++;
             g_message("worker: Redis reachable again at %s", rr_queue_address(s->queue));
+            /* Refresh what we hold at once: the other workers wait a lease after their
+             * own reconnect before they reclaim anything, and we must be first. */
+            if (!s->lease_now)
+                s->lease_now = g_idle_add(on_lease_now, s);
+        }
         s->was_connected = TRUE;
+        s->ever_connected = TRUE;
     }
 }
 
@@ -110,7 +127,10 @@ static gboolean on_lease(gpointer ud)
         gint64 sent = now_us();
         g_autoptr(GError) e = NULL;
         if (rr_queue_refresh(s->queue, s->consumer, j->q, &e)) {
+            if (j->lease_warned)
+                g_message("worker: job %s: lease refreshed again", j->q->egress_id);
             j->refresh_ok_us = sent;
+            j->lease_warned = FALSE;
             note_connected(s);
         } else if (g_error_matches(e, RR_QUEUE_ERROR, RR_QUEUE_ERROR_LOST) ||
                    g_error_matches(e, RR_QUEUE_ERROR, RR_QUEUE_ERROR_NOT_FOUND)) {
@@ -120,6 +140,14 @@ static gboolean on_lease(gpointer ud)
             rr_service_job_stop(j, "lease lost");
         } else {
             queue_error(s, "refreshing a lease", e);
+            /* Redis away: the recording goes on (docs/WORKER.md, "Redis unreachable"). */
+            gint64 lease_us = (gint64)rr_queue_lease_ms(s->queue) * 1000;
+            if (!j->lease_warned && sent - j->refresh_ok_us > lease_us) {
+                g_warning("worker: job %s: lease not refreshed for %.1f s: recording on; it "
+                          "stops if another worker holds it when Redis is back",
+                          j->q->egress_id, (double)(sent - j->refresh_ok_us) / 1e6);
+                j->lease_warned = TRUE;
+            }
         }
     }
     return G_SOURCE_CONTINUE;
@@ -293,7 +321,8 @@ void rr_service_free(RrService *s)
 {
     if (!s)
         return;
-    guint *sources[] = {&s->read_timer, &s->lease_timer, &s->tick_timer, &s->sig_term, &s->sig_int};
+    guint *sources[] = {&s->read_timer, &s->lease_timer, &s->tick_timer,
+                        &s->sig_term,   &s->sig_int,     &s->lease_now};
     for (guint i = 0; i < G_N_ELEMENTS(sources); i++)
         if (*sources[i])
             g_source_remove(*sources[i]);

@@ -491,6 +491,20 @@ static void test_egress_info(void)
     }
 }
 
+/* rr_job_layout_is_valid: what `roomrec layout` accepts is what a job's layout accepts. */
+static void test_layout_names(void)
+{
+    const char *good[] = {"grid",       "speaker",      "single-speaker",
+                          "grid-light", "speaker-dark", "single-speaker-light"};
+    const char *bad[] = {"",       "mosaic", "grid-", "grid-blue", "Speaker", "speaker-light-dark",
+                         "single", "grid\n"};
+    for (guint i = 0; i < G_N_ELEMENTS(good); i++)
+        g_assert_true(rr_job_layout_is_valid(good[i]));
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
+        g_assert_false(rr_job_layout_is_valid(bad[i]));
+    g_assert_false(rr_job_layout_is_valid(NULL));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -505,5 +519,6 @@ int main(int argc, char **argv)
     g_test_add_func("/worker/job/template-hostile", test_template_hostile);
     g_test_add_func("/worker/job/reserve-output", test_reserve_output);
     g_test_add_func("/worker/job/egress-info", test_egress_info);
+    g_test_add_func("/worker/job/layout-names", test_layout_names);
     return g_test_run();
 }

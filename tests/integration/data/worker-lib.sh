@@ -8,19 +8,29 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_redis → rport, rcli
-start_redis() {
-  rport=$(free_port)
-  mkdir -p "$work/redis"
-  redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/redis" --save "" \
-    --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
-  pids+=($!)
+# redis_spawn NAME PORT [redis-server args...] → redis_pid: a redis-server on 127.0.0.1:PORT
+# with its data in $work/NAME (log $work/NAME.log, appended to across restarts).
+redis_spawn() {
+  local name=$1 port=$2
+  shift 2
+  mkdir -p "$work/$name"
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$work/$name" --save "" "$@" \
+    --daemonize no >>"$work/$name.log" 2>&1 &
+  redis_pid=$!
+  pids+=("$redis_pid")
   for _ in $(seq 200); do
-    redis-cli -p "$rport" ping >/dev/null 2>&1 && return 0
+    redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
     sleep 0.05
   done
-  echo "redis-server did not start: $(tail -3 "$work/redis.log")"
+  echo "redis-server $name did not start: $(tail -3 "$work/$name.log")"
   exit 1
+}
+
+# start_redis [redis-server args...] → rport, redis_pid (default: no persistence)
+start_redis() {
+  rport=$(free_port)
+  if [ $# -eq 0 ]; then set -- --appendonly no; fi
+  redis_spawn redis "$rport" "$@"
 }
 rcli() { redis-cli -p "$rport" "$@"; }
 
@@ -88,6 +98,24 @@ composite_job() {
 status_of() { rcli HGET "${prefix}egress:$1" status; }
 info_of() { rcli HGET "${prefix}egress:$1" info; }
 stop_job() { "$roomrec" stop --redis "127.0.0.1:$rport" --prefix "$prefix" "$1" >/dev/null; }
+# took_count ID → how many times any worker's log says it took the job
+took_count() { cat "$work"/*.log 2>/dev/null | grep -c "took job $1 " || true; }
+
+# identity_sessions REPORT ID → the number of signalling sessions the test room saw for
+# identity ID (a job run twice at once would join twice under its EG_ identity)
+identity_sessions() {
+  jq --arg id "$2" '[.clients[] | select(.identity == $id) | .sessions | length] | add // 0' "$1"
+}
+
+# pending_count → the entries of the job stream's consumer group not yet acknowledged
+pending_count() { rcli XPENDING "${prefix}jobs" "${prefix}workers" | head -1; }
+
+# events_of ID → the statuses the events stream recorded for the job, one a line, in order
+events_of() {
+  rcli --json XRANGE "${prefix}events" - + 2>/dev/null |
+    jq -r --arg id "$1" '.[] | .[1] as $f | [range(0; $f | length; 2) | {($f[.]): $f[. + 1]}] |
+      add | select(.egress_id == $id) | .status'
+}
 
 # wait_status ID PATTERN TIMEOUT_S → 0 when the status matches (grep -E) in time
 wait_status() {
