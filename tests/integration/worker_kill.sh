@@ -18,13 +18,22 @@ submit EG_kill 0.2 "$(track_job EG_kill alice/camera kill.webm)"
 wait_status EG_kill EGRESS_ACTIVE 40 && ok "part 1 ACTIVE on w1" || fail "no ACTIVE: $(status_of EG_kill)"
 start_worker w2
 sleep 5
+killed_at=$(date +%s.%N)
 kill -9 "$w1"
 wait "$w1" 2>/dev/null || true
 ok "w1 killed"
-for _ in $(seq 300); do
-  [ "$(rcli HGET "${prefix}egress:EG_kill" part)" = 2 ] && status_of EG_kill | grep -q ACTIVE && break
+taken_at=""
+for _ in $(seq 600); do
+  if [ -z "$taken_at" ] && [ "$(rcli HGET "${prefix}egress:EG_kill" part)" = 2 ]; then
+    taken_at=$(date +%s.%N)
+  fi
+  [ -n "$taken_at" ] && status_of EG_kill | grep -q ACTIVE && break
   sleep 0.1
 done
+# The worker's own part: w2 takes the job within the lease (+2 s for its 1 s read tick).
+takeover=$(python3 -c "print(round(${taken_at:-1e9} - $killed_at, 2))")
+python3 -c "import sys; sys.exit(0 if $takeover <= $lease + 2 else 1)" &&
+  ok "w2 took the job ${takeover} s after the kill (lease $lease s)" || fail "takeover after $takeover s"
 [ "$(rcli HGET "${prefix}egress:EG_kill" worker)" = w2 ] && ok "w2 took the job over as part 2" ||
   fail "not taken over: part $(rcli HGET "${prefix}egress:EG_kill" part), worker $(rcli HGET "${prefix}egress:EG_kill" worker)"
 sleep 5
@@ -39,6 +48,11 @@ d2=$(decoded_secs "$work/out/kill_part2.webm")
 python3 -c "import sys; sys.exit(0 if float('${d1:-0}') >= 4 else 1)" && ok "part 1 decodes: $d1 s" || fail "part 1: '$d1'"
 python3 -c "import sys; sys.exit(0 if float('${d2:-0}') >= 3.5 else 1)" && ok "part 2 decodes: $d2 s" || fail "part 2: '$d2'"
 gap=$(jq -r --argjson d1 "${d1:-0}" '(.fileResults[1].startedAt | tonumber) / 1e9 - (.fileResults[0].startedAt | tonumber) / 1e9 - $d1' "$work/kill.json")
-python3 -c "import sys; sys.exit(0 if float('$gap') <= $lease + 2 else 1)" && ok "gap between the parts: $gap s" ||
-  fail "gap $gap s > lease + 2"
+# The media gap adds part 2's start (join, ICE, DTLS, first keyframe). Under ASan/UBSan
+# (-O0, several times slower) that start alone has taken 7 s on two loaded cores: there the
+# bound is the takeover's plus a generous start; the normal build holds lease + 2 s.
+bound=$((lease + 2))
+grep -q '^RR_SANITIZE:BOOL=ON' "$RR_BUILD_DIR/CMakeCache.txt" 2>/dev/null && bound=$((lease + 15))
+python3 -c "import sys; sys.exit(0 if float('$gap') <= $bound else 1)" && ok "gap between the parts: $gap s (bound $bound s)" ||
+  fail "gap $gap s > $bound s"
 finish worker_kill
