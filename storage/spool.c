@@ -19,7 +19,7 @@ void rr_upload_outcome_clear(RrUploadOutcome *o)
 
 static gboolean write_sidecar(const char *path, const char *key, const char *content_type,
                               gint64 size, const char *destination, const char *source,
-                              const char *last_error, GError **error)
+                              const char *last_error, const char *label, GError **error)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
@@ -41,6 +41,10 @@ static gboolean write_sidecar(const char *path, const char *key, const char *con
     json_builder_add_string_value(b, iso);
     json_builder_set_member_name(b, "last_error");
     json_builder_add_string_value(b, last_error);
+    if (label != NULL) {
+        json_builder_set_member_name(b, "label");
+        json_builder_add_string_value(b, label);
+    }
     json_builder_end_object(b);
     g_autoptr(JsonGenerator) gen = json_generator_new();
     g_autoptr(JsonNode) root = json_builder_get_root(b);
@@ -58,7 +62,7 @@ static gboolean write_sidecar(const char *path, const char *key, const char *con
 /* Copies @local_path into @spool_dir; (transfer full) the data path, or NULL. */
 static char *spool_file(const char *spool_dir, RrStore *primary, const char *local_path,
                         const char *full_key, const char *content_type, const char *last_error,
-                        GError **error)
+                        const char *label, GError **error)
 {
     g_autofree char *id = g_uuid_string_random();
     g_autofree char *data = g_strdup_printf("%s/%s.data", spool_dir, id);
@@ -68,7 +72,7 @@ static char *spool_file(const char *spool_dir, RrStore *primary, const char *loc
         return NULL;
     g_autofree char *dest = rr_store_describe(primary);
     g_autofree char *src = g_canonicalize_filename(local_path, NULL);
-    if (!write_sidecar(json, full_key, content_type, size, dest, src, last_error, error)) {
+    if (!write_sidecar(json, full_key, content_type, size, dest, src, last_error, label, error)) {
         unlink(data);
         return NULL;
     }
@@ -78,6 +82,15 @@ static char *spool_file(const char *spool_dir, RrStore *primary, const char *loc
 gboolean rr_storage_upload(RrStore *primary, RrStore *backup, const char *spool_dir,
                            const char *local_path, const char *key, const char *content_type,
                            RrUploadOutcome *out, GError **error)
+{
+    return rr_storage_upload_labelled(primary, backup, spool_dir, local_path, key, content_type,
+                                      NULL, out, error);
+}
+
+gboolean rr_storage_upload_labelled(RrStore *primary, RrStore *backup, const char *spool_dir,
+                                    const char *local_path, const char *key,
+                                    const char *content_type, const char *label,
+                                    RrUploadOutcome *out, GError **error)
 {
     memset(out, 0, sizeof *out);
     if (content_type == NULL || *content_type == '\0')
@@ -115,7 +128,7 @@ gboolean rr_storage_upload(RrStore *primary, RrStore *backup, const char *spool_
         g_autofree char *full = rr_storage_key_join(primary->prefix, key, "key", NULL);
         g_autoptr(GError) serr = NULL;
         out->spool_path =
-            full ? spool_file(spool_dir, primary, local_path, full, content_type, msg, &serr)
+            full ? spool_file(spool_dir, primary, local_path, full, content_type, msg, label, &serr)
                  : NULL;
         if (out->spool_path != NULL) {
             g_warning("storage: no store took %s; it waits in the spool as %s", local_path,
@@ -130,8 +143,9 @@ gboolean rr_storage_upload(RrStore *primary, RrStore *backup, const char *spool_
     return FALSE;
 }
 
-/* Reads a sidecar: (transfer full) key and content type, or FALSE. */
-static gboolean read_sidecar(const char *path, char **key, char **content_type, GError **error)
+/* Reads a sidecar: (transfer full) key, content type and label, or FALSE. */
+static gboolean read_sidecar(const char *path, char **key, char **content_type, char **label,
+                             GError **error)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     if (!json_parser_load_from_file(parser, path, error))
@@ -146,12 +160,40 @@ static gboolean read_sidecar(const char *path, char **key, char **content_type, 
     }
     *key = g_strdup(k);
     *content_type = g_strdup(json_object_get_string_member_with_default(o, "content_type", ""));
+    *label = g_strdup(json_object_get_string_member_with_default(o, "label", NULL));
     return TRUE;
+}
+
+void rr_spool_uploaded_free(RrSpoolUploaded *u)
+{
+    if (u == NULL)
+        return;
+    g_free(u->key);
+    g_free(u->label);
+    g_free(u->spool_path);
+    rr_store_result_free(u->result);
+    g_free(u);
 }
 
 gboolean rr_storage_spool_retry(const char *spool_dir, RrStore *primary, RrStore *backup,
                                 guint *uploaded, guint *remaining, GPtrArray *results,
                                 GError **error)
+{
+    g_autoptr(GPtrArray) entries = g_ptr_array_new();
+    gboolean ok = rr_storage_spool_retry_full(spool_dir, primary, backup, uploaded, remaining,
+                                              entries, error);
+    for (guint i = 0; i < entries->len; i++) {
+        RrSpoolUploaded *u = g_ptr_array_index(entries, i);
+        if (results != NULL)
+            g_ptr_array_add(results, g_steal_pointer(&u->result));
+        rr_spool_uploaded_free(u);
+    }
+    return ok;
+}
+
+gboolean rr_storage_spool_retry_full(const char *spool_dir, RrStore *primary, RrStore *backup,
+                                     guint *uploaded, guint *remaining, GPtrArray *uploaded_entries,
+                                     GError **error)
 {
     guint up = 0, left = 0;
     GError *first = NULL;
@@ -163,10 +205,11 @@ gboolean rr_storage_spool_retry(const char *spool_dir, RrStore *primary, RrStore
         g_autofree char *id = g_strndup(name, strlen(name) - 5);
         g_autofree char *json = g_build_filename(spool_dir, name, NULL);
         g_autofree char *data = g_strdup_printf("%s/%s.data", spool_dir, id);
-        g_autofree char *key = NULL, *ctype = NULL;
+        g_autofree char *key = NULL, *ctype = NULL, *label = NULL;
         GError *err = NULL;
         RrStoreResult *r = NULL;
-        if (!read_sidecar(json, &key, &ctype, &err)) {
+        gboolean backup_used = FALSE;
+        if (!read_sidecar(json, &key, &ctype, &label, &err)) {
             /* kept: never delete what may be a recording */
         } else if (!g_file_test(data, G_FILE_TEST_IS_REGULAR)) {
             g_set_error(&err, RR_STORAGE_ERROR, RR_STORAGE_ERROR_IO, "%s: missing", data);
@@ -176,6 +219,7 @@ gboolean rr_storage_spool_retry(const char *spool_dir, RrStore *primary, RrStore
                 g_warning("storage: spool %s: the primary failed: %s", id, err->message);
                 g_clear_error(&err);
                 r = rr_store_put(backup, data, key, ctype, &err);
+                backup_used = r != NULL;
             }
         }
         if (r == NULL) {
@@ -192,10 +236,17 @@ gboolean rr_storage_spool_retry(const char *spool_dir, RrStore *primary, RrStore
             g_warning("storage: spool entry %s uploaded but not removed: %s", id,
                       g_strerror(errno));
         up++;
-        if (results != NULL)
-            g_ptr_array_add(results, r);
-        else
+        if (uploaded_entries != NULL) {
+            RrSpoolUploaded *u = g_new0(RrSpoolUploaded, 1);
+            u->key = g_steal_pointer(&key);
+            u->label = g_steal_pointer(&label);
+            u->spool_path = g_steal_pointer(&data);
+            u->result = r;
+            u->backup_used = backup_used;
+            g_ptr_array_add(uploaded_entries, u);
+        } else {
             rr_store_result_free(r);
+        }
     }
     if (uploaded != NULL)
         *uploaded = up;

@@ -35,6 +35,30 @@ gboolean rr_storage_upload(RrStore *primary, RrStore *backup, const char *spool_
                            const char *local_path, const char *key, const char *content_type,
                            RrUploadOutcome *out, GError **error);
 
+/* rr_storage_upload() that also keeps @label (may be NULL: none) in the spool sidecar
+ * ("label"): what the file belongs to (the worker: the egress id), for the retry. */
+gboolean rr_storage_upload_labelled(RrStore *primary, RrStore *backup, const char *spool_dir,
+                                    const char *local_path, const char *key,
+                                    const char *content_type, const char *label,
+                                    RrUploadOutcome *out, GError **error);
+
+/* One spool entry uploaded by rr_storage_spool_retry_full(). */
+typedef struct {
+    char *key;             /* the full key it was stored under */
+    char *label;           /* the sidecar's label, NULL when none */
+    char *spool_path;      /* SPOOL/ID.data (now removed) */
+    RrStoreResult *result; /* where it went */
+    gboolean backup_used;  /* the backup store took it */
+} RrSpoolUploaded;
+
+void rr_spool_uploaded_free(RrSpoolUploaded *u);
+
+/* rr_storage_spool_retry() with an RrSpoolUploaded* per upload in @uploaded_entries
+ * (may be NULL). */
+gboolean rr_storage_spool_retry_full(const char *spool_dir, RrStore *primary, RrStore *backup,
+                                     guint *uploaded, guint *remaining, GPtrArray *uploaded_entries,
+                                     GError **error);
+
 /* Uploads every file waiting in @spool_dir to @primary (then @backup, may be NULL) under
  * its recorded key; an entry is removed only once stored. @uploaded/@remaining (may be
  * NULL) count entries; @results (may be NULL) gets an RrStoreResult* per upload. TRUE

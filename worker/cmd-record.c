@@ -8,10 +8,12 @@
 #include "rtc/poll.h"
 #include "rtc/rtc-error.h"
 #include "worker/cli.h"
+#include "worker/config.h"
 #include "worker/ice-options.h"
 #include "worker/log.h"
 #include "worker/record-link.h"
 #include "worker/recorder.h"
+#include "worker/upload.h"
 #include "worker/worker-error.h"
 
 #include <glib-unix.h>
@@ -28,6 +30,8 @@ typedef struct {
     double keyframe_interval;
     double start_timeout, duration, max_duration;
     char *job_file, *job_env, *info_file, *output_dir;
+    char *config_file, *spool_dir; /* storage: the worker config's, the spool */
+    gboolean keep_local;
     int status_fd, control_fd, part; /* set by `roomrec worker` for its children */
     RrIceOptions ice;
 } Flags;
@@ -42,6 +46,9 @@ typedef struct {
     GMainLoop *loop;
     RrRecorder *rec;
     RrRecordLink *link; /* NULL unless --status-fd/--control-fd */
+    RrUpload *upload;   /* NULL: the files stay local */
+    gboolean uploading;
+    RrEgressInfo *final; /* the info after the upload */
     gboolean done;
     gboolean tty;
     guint signals;
@@ -54,7 +61,8 @@ static void flags_clear(Flags *f)
     char **strs[] = {&f->url,       &f->api_key, &f->api_secret,  &f->token,        &f->room,
                      &f->egress_id, &f->layout,  &f->participant, &f->audio_track,  &f->video_track,
                      &f->track,     &f->output,  &f->preset,      &f->h264_profile, &f->audio_codec,
-                     &f->job_file,  &f->job_env, &f->info_file,   &f->output_dir};
+                     &f->job_file,  &f->job_env, &f->info_file,   &f->output_dir,   &f->config_file,
+                     &f->spool_dir};
     for (guint i = 0; i < G_N_ELEMENTS(strs); i++)
         g_clear_pointer(strs[i], g_free);
     rr_ice_options_clear(&f->ice);
@@ -267,16 +275,45 @@ static gboolean on_progress(gpointer ud)
 static void on_status(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
 {
     Run *run = ud;
-    if (run->link)
+    if (run->link && run->upload && rr_egress_status_is_final(info->status) &&
+        info->file_results->len > 0) {
+        /* Final only once the upload is confirmed. */
+        g_autoptr(RrEgressInfo) ending = rr_egress_info_copy(info);
+        rr_egress_info_set_status(ending, RR_EGRESS_ENDING);
+        rr_record_link_status(run->link, ending);
+    } else if (run->link) {
         rr_record_link_status(run->link, info);
+    }
     /* The new status shows at once on a terminal. */
     if (run->tty && run->rec != NULL)
         on_progress(run);
 }
 
+static void on_uploaded(GObject *source, GAsyncResult *res, gpointer ud)
+{
+    Run *run = ud;
+    run->final = rr_upload_run_finish(run->upload, res);
+    run->uploading = FALSE;
+    if (run->link)
+        rr_record_link_status(run->link, run->final);
+    run->done = TRUE;
+    g_main_loop_quit(run->loop);
+}
+
 static void on_finished(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
 {
     Run *run = ud;
+    if (run->upload && info->file_results->len > 0) {
+        /* The signal watchdogs bound the drain, not the upload. */
+        if (run->watchdog) {
+            g_source_remove(run->watchdog);
+            run->watchdog = 0;
+        }
+        g_message("record: uploading %u file(s)", info->file_results->len);
+        run->uploading = TRUE;
+        rr_upload_run_async(run->upload, rr_egress_info_copy(info), on_uploaded, run);
+        return;
+    }
     run->done = TRUE;
     g_main_loop_quit(run->loop);
 }
@@ -304,6 +341,12 @@ static gboolean on_signal_drain(gpointer ud)
 static gboolean on_signal(gpointer ud)
 {
     Run *run = ud;
+    if (run->uploading && run->signals == 0) {
+        run->signals++;
+        g_message("record: the recording is finished; waiting for its upload (a second signal "
+                  "gives up, the file stays)");
+        return G_SOURCE_CONTINUE;
+    }
     if (++run->signals == 1) {
         g_message("record: stopping (signal)");
         run->watchdog = g_timeout_add(SIGNAL_DRAIN_MS, on_signal_drain, run);
@@ -330,6 +373,23 @@ static void print_summary(const RrEgressInfo *info)
         g_autofree char *size = human_bytes((guint64)f->size);
         fprintf(stderr, "record: file %s: %.2f s, %s\n", f->location, f->duration / 1e9, size);
     }
+}
+
+/* The storage settings: --config FILE (a worker config), or ROOMREC_STORAGE (what
+ * `roomrec worker` gives its children: the same keys as JSON); NULL when neither. */
+static RrWorkerConfig *load_storage_config(const Flags *f, GError **error)
+{
+    const char *env = g_getenv("ROOMREC_STORAGE");
+    if (!f->config_file && !(env && *env))
+        return NULL;
+    g_autoptr(RrWorkerConfig) c = rr_worker_config_new();
+    gboolean ok = f->config_file ? rr_worker_config_load_file(c, f->config_file, error)
+                                 : rr_worker_config_load_data(c, env, -1, error);
+    if (!ok || !rr_worker_config_finish(c, error)) {
+        g_prefix_error(error, "%s: ", f->config_file ? f->config_file : "ROOMREC_STORAGE");
+        return NULL;
+    }
+    return g_steal_pointer(&c);
 }
 
 static guint seconds_ms(double s)
@@ -374,9 +434,24 @@ static int run_recording(Flags *f, RrJobSpec *job)
     rr_ice_options_apply(&f->ice, &cfg.session.ice);
 
     static const RrRecorderCallbacks callbacks = {.status = on_status, .finished = on_finished};
-    Run run = {.loop = g_main_loop_new(NULL, FALSE), .tty = isatty(2)};
-    run.last_log_us = g_get_monotonic_time();
     g_autoptr(GError) error = NULL;
+    g_autoptr(RrWorkerConfig) storage = load_storage_config(f, &error);
+    if (error) {
+        fprintf(stderr, "roomrec record: %s\n", error->message);
+        return RR_EXIT_USAGE;
+    }
+    RrUploadConfig ucfg = {.job = job,
+                           .config = storage,
+                           .output_dir = f->output_dir,
+                           .spool_dir = f->spool_dir,
+                           .keep_local = f->keep_local};
+    g_autoptr(RrUpload) upload = rr_upload_new(&ucfg, &error);
+    if (error) {
+        fprintf(stderr, "roomrec record: %s\n", error->message);
+        return RR_EXIT_USAGE;
+    }
+    Run run = {.loop = g_main_loop_new(NULL, FALSE), .tty = isatty(2), .upload = upload};
+    run.last_log_us = g_get_monotonic_time();
     run.rec = rr_recorder_new(NULL, &cfg, &callbacks, &run, &error);
     if (!run.rec) {
         fprintf(stderr, "roomrec record: %s\n", error->message);
@@ -410,7 +485,14 @@ static int run_recording(Flags *f, RrJobSpec *job)
     if (run.tty)
         rr_log_status_line(NULL);
 
-    const RrEgressInfo *info = rr_recorder_get_info(run.rec);
+    if (run.uploading) {
+        /* Given up by a second signal: the upload thread still uses the stores, and the
+         * process ends with it; the file stays where it is. */
+        upload = NULL;
+        g_message("record: upload abandoned; the recording stays at %s",
+                  rr_recorder_get_output_path(run.rec));
+    }
+    const RrEgressInfo *info = run.final ? run.final : rr_recorder_get_info(run.rec);
     int code = run.done ? exit_code(info, rr_recorder_get_error(run.rec)) : RR_EXIT_FAILED;
     g_autofree char *json = rr_egress_info_to_json(info, TRUE);
     if (f->json)
@@ -423,6 +505,7 @@ static int run_recording(Flags *f, RrJobSpec *job)
         code = code == RR_EXIT_OK ? RR_EXIT_FAILED : code;
     }
     rr_record_link_free(run.link);
+    rr_egress_info_free(run.final);
     rr_recorder_free(run.rec);
     g_main_loop_unref(run.loop);
     return code;
@@ -493,6 +576,13 @@ int rr_cmd_record(int argc, char **argv)
          "relative output paths are written under this directory", "DIR"},
         {"part", 0, 0, G_OPTION_ARG_INT, &f.part,
          "a continued job's part N: \"_partN\" before the output's extension", "N"},
+        {"config", 0, 0, G_OPTION_ARG_FILENAME, &f.config_file,
+         "upload with this worker config's storage.s3, backup.s3 and backup_storage", "FILE"},
+        {"spool-dir", 0, 0, G_OPTION_ARG_FILENAME, &f.spool_dir,
+         "where a file no store took waits (default backup_storage or OUTPUT_DIR/.roomrec-spool)",
+         "DIR"},
+        {"keep-local", 0, 0, G_OPTION_ARG_NONE, &f.keep_local,
+         "keep the local file after its upload", NULL},
         {NULL},
     };
     g_autoptr(GOptionContext) oc =

@@ -140,6 +140,23 @@ static const Key s3_keys[] = {
     END,
 };
 
+static const Key backup_s3_keys[] = {
+    STR("access_key", backup.s3.access_key),
+    SECRET("secret", backup.s3.secret),
+    SECRET("session_token", backup.s3.session_token),
+    STR("assume_role_arn", backup.s3.assume_role_arn),
+    STR("assume_role_external_id", backup.s3.assume_role_external_id),
+    STR("region", backup.s3.region),
+    STR("endpoint", backup.s3.endpoint),
+    STR("bucket", backup.s3.bucket),
+    BOOL("force_path_style", backup.s3.force_path_style),
+    INT("max_retries", backup.s3.max_retries, 0, 1000, "must be an integer from 0 to 1000"),
+    STR("max_retry_delay", backup.s3.max_retry_delay),
+    STR("min_retry_delay", backup.s3.min_retry_delay),
+    STR("content_disposition", backup.s3.content_disposition),
+    END,
+};
+
 static const Key azure_keys[] = {
     STR("account_name", storage.azure.account_name),
     SECRET("account_key", storage.azure.account_key),
@@ -169,6 +186,12 @@ static const Key storage_keys[] = {
     END,
 };
 
+static const Key backup_keys[] = {
+    STR("prefix", backup.prefix),
+    MAP("s3", OFF(backup.has_s3), backup_s3_keys),
+    END,
+};
+
 static const Key root_keys[] = {
     STR("api_key", api_key),
     SECRET("api_secret", api_secret),
@@ -183,6 +206,8 @@ static const Key root_keys[] = {
     INT("lease_seconds", lease_seconds, 1, 3600, "must be an integer from 1 to 3600"),
     STR("worker_id", worker_id),
     MAP("storage", NO_FLAG, storage_keys),
+    MAP("backup", NO_FLAG, backup_keys),
+    STR("backup_storage", backup_storage),
     END,
 };
 

@@ -6,8 +6,10 @@
  * health_port, prometheus_port, cpu_cost.{room_composite_cpu_cost,
  * audio_room_composite_cpu_cost,participant_cpu_cost,track_composite_cpu_cost,
  * track_cpu_cost,max_cpu_utilization}, storage.{prefix,generate_presigned_url,s3,azure,
- * gcp,alioss}, logging.{level,json}; LiveKit server's webhook.{urls,api_key}; and
- * roomrec's own key_prefix, lease_seconds and worker_id.
+ * gcp,alioss}, backup.{prefix,s3} (the store used when storage's fails, as LiveKit's
+ * `backup`), backup_storage (the local directory where a recording waits when every
+ * store fails: the spool), logging.{level,json}; LiveKit server's webhook.{urls,api_key};
+ * and roomrec's own key_prefix, lease_seconds and worker_id.
  *
  * Precedence: built-in defaults < YAML file (rr_worker_config_load_file/_data) <
  * environment (rr_worker_config_apply_env) < flags (rr_worker_config_set, called by the
@@ -43,14 +45,14 @@ typedef struct {
     char *max_retry_delay; /* a Go duration as written ("5s"); checked by storage/ */
     char *min_retry_delay;
     char *content_disposition;
-} RrS3Config;
+} RrConfigS3;
 
 /* LiveKit egress's `storage` section; validated for types only (storage/ uses it). */
 typedef struct {
     char *prefix;
     gboolean generate_presigned_url;
     gboolean has_s3, has_azure, has_gcp, has_alioss; /* which sections were given */
-    RrS3Config s3;
+    RrConfigS3 s3;
     struct {
         char *account_name;
         char *account_key; /* secret */
@@ -106,6 +108,12 @@ typedef struct {
     gint64 lease_seconds; /* 10 */
     char *worker_id;      /* NULL: the worker makes one */
     RrStorageConfig storage;
+    struct {
+        char *prefix;
+        gboolean has_s3;
+        RrConfigS3 s3;
+    } backup;             /* used when storage's store fails */
+    char *backup_storage; /* the spool directory; NULL: OUTPUT_DIR/.roomrec-spool */
 } RrWorkerConfig;
 
 /* (transfer full) a config holding the defaults. */

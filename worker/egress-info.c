@@ -25,6 +25,7 @@ static void file_result_free(gpointer p)
     RrFileResult *f = p;
     g_free(f->filename);
     g_free(f->location);
+    g_free(f->spool_path);
     g_free(f);
 }
 
@@ -50,6 +51,7 @@ void rr_egress_info_free(RrEgressInfo *info)
     g_free(info->room_name);
     g_free(info->error);
     g_free(info->details);
+    g_free(info->manifest_location);
     g_ptr_array_unref(info->file_results);
     g_free(info);
 }
@@ -77,6 +79,36 @@ RrFileResult *rr_egress_info_add_file(RrEgressInfo *info, const char *location)
     f->filename = g_path_get_basename(location);
     g_ptr_array_add(info->file_results, f);
     return f;
+}
+
+RrEgressInfo *rr_egress_info_copy(const RrEgressInfo *info)
+{
+    RrEgressInfo *c = rr_egress_info_new(info->egress_id, info->job);
+    g_free(c->room_id);
+    c->room_id = g_strdup(info->room_id);
+    g_free(c->room_name);
+    c->room_name = g_strdup(info->room_name);
+    c->status = info->status;
+    c->started_at = info->started_at;
+    c->ended_at = info->ended_at;
+    c->updated_at = info->updated_at;
+    c->error = g_strdup(info->error);
+    c->error_code = info->error_code;
+    c->details = g_strdup(info->details);
+    c->backup_storage_used = info->backup_storage_used;
+    c->manifest_location = g_strdup(info->manifest_location);
+    for (guint i = 0; i < info->file_results->len; i++) {
+        const RrFileResult *f = g_ptr_array_index(info->file_results, i);
+        RrFileResult *n = rr_egress_info_add_file(c, f->location);
+        g_free(n->filename);
+        n->filename = g_strdup(f->filename);
+        n->started_at = f->started_at;
+        n->ended_at = f->ended_at;
+        n->duration = f->duration;
+        n->size = f->size;
+        n->spool_path = g_strdup(f->spool_path);
+    }
+    return c;
 }
 
 static void add_str(JsonBuilder *b, const char *k, const char *v)
@@ -124,9 +156,17 @@ void rr_egress_info_build_json(const RrEgressInfo *info, JsonBuilder *b)
         add_i64(b, "endedAt", f->ended_at);
         add_i64(b, "duration", f->duration);
         add_i64(b, "size", f->size);
+        if (f->spool_path)
+            add_str(b, "spoolPath", f->spool_path);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    if (info->backup_storage_used) {
+        json_builder_set_member_name(b, "backupStorageUsed");
+        json_builder_add_boolean_value(b, TRUE);
+    }
+    if (info->manifest_location)
+        add_str(b, "manifestLocation", info->manifest_location);
     json_builder_end_object(b);
 }
 

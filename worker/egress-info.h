@@ -4,7 +4,9 @@
  * results); rr_egress_info_to_json() writes it in protobuf-JSON style — lowerCamelCase
  * names, enum names ("EGRESS_COMPLETE"), int64 values as strings, times in unix
  * nanoseconds — with the request echoed under "roomComposite" / "trackComposite" /
- * "participant" / "track". Not thread-safe: one owner (the recorder's context).
+ * "participant" / "track"; uploads add backupStorageUsed, manifestLocation and, for a
+ * file waiting in the spool, the file result's spoolPath. Not thread-safe: one owner (the
+ * recorder's context).
  */
 #pragma once
 
@@ -36,6 +38,7 @@ typedef struct {
     gint64 started_at, ended_at; /* unix ns */
     gint64 duration;             /* ns */
     gint64 size;                 /* bytes */
+    char *spool_path;            /* not uploaded yet: the copy waiting in the spool */
 } RrFileResult;
 
 typedef struct {
@@ -48,6 +51,8 @@ typedef struct {
     int error_code;                          /* 0: none */
     char *details;                           /* NULL: none */
     GPtrArray *file_results;                 /* RrFileResult* */
+    gboolean backup_storage_used;            /* the backup store has the files */
+    char *manifest_location;                 /* NULL: no manifest uploaded */
     const RrJobSpec *job;                    /* (borrowed, may be NULL) for the echo */
 } RrEgressInfo;
 
@@ -59,6 +64,8 @@ void rr_egress_info_set_status(RrEgressInfo *info, RrEgressStatus status);
 /* Sets error (and its code and details; NULL keeps them unset). */
 void rr_egress_info_set_error(RrEgressInfo *info, const char *error, int code, const char *details);
 RrFileResult *rr_egress_info_add_file(RrEgressInfo *info, const char *location);
+/* (transfer full) A deep copy (the job stays borrowed). */
+RrEgressInfo *rr_egress_info_copy(const RrEgressInfo *info);
 
 /* Appends the info as one JSON object value. */
 void rr_egress_info_build_json(const RrEgressInfo *info, JsonBuilder *builder);

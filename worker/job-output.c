@@ -255,6 +255,10 @@ static void build_file(const RrJobSpec *spec, JsonBuilder *b, gboolean direct)
     }
     add_str(b, "filepath", spec->filepath);
     add_bool(b, "disableManifest", spec->disable_manifest);
+    if (spec->s3) {
+        json_builder_set_member_name(b, "s3");
+        rr_job_s3_build_json(spec->s3, b);
+    }
     json_builder_end_object(b);
 }
 

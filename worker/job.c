@@ -264,11 +264,18 @@ static const EnumName audio_mixings[] = {
 
 /* ---- outputs ---- */
 
-static const char *const uploads[] = {"s3", "gcp", "azure", "aliOSS", NULL};
-static const char *const upload_names[] = {"S3", "GCP", "Azure", "Alibaba OSS", NULL};
+static const char *const uploads[] = {"gcp", "azure", "aliOSS", NULL};
+static const char *const upload_names[] = {"GCP", "Azure", "Alibaba OSS", NULL};
 
-static gboolean refuse_uploads(JsonObject *o, const char *path, GError **error)
+/* "s3" into spec->s3 (job-s3.c); the other uploads refused. */
+static gboolean refuse_uploads(JsonObject *o, const char *path, RrJobSpec *spec, GError **error)
 {
+    g_autofree char *sp = NULL;
+    JsonNode *s3 = member(o, path, "s3", &sp);
+    if (s3 && !JSON_NODE_HOLDS_OBJECT(s3))
+        return fail(error, INVALID, sp, "expected an object");
+    if (s3 && !(spec->s3 = rr_job_s3_parse(json_node_get_object(s3), sp, error)))
+        return FALSE;
     for (guint i = 0; uploads[i]; i++) {
         g_autofree char *p = NULL;
         if (member(o, path, uploads[i], &p))
@@ -282,7 +289,7 @@ static gboolean parse_encoded_file(JsonObject *o, const char *path, RrJobSpec *s
 {
     static const char *const fields[] = {"file_type", "filepath", "disable_manifest", "s3",
                                          "gcp",       "azure",    "aliOSS",           NULL};
-    if (!check_fields(o, path, fields, error) || !refuse_uploads(o, path, error))
+    if (!check_fields(o, path, fields, error) || !refuse_uploads(o, path, spec, error))
         return FALSE;
     int type = 0;
     if (!read_enum(o, path, "file_type", file_types, &type, error) ||
@@ -303,7 +310,7 @@ static gboolean parse_direct_file(JsonObject *o, const char *path, RrJobSpec *sp
 {
     static const char *const fields[] = {"filepath", "disable_manifest", "s3", "gcp",
                                          "azure",    "aliOSS",           NULL};
-    return check_fields(o, path, fields, error) && refuse_uploads(o, path, error) &&
+    return check_fields(o, path, fields, error) && refuse_uploads(o, path, spec, error) &&
            read_string(o, path, "filepath", &spec->filepath, error) &&
            read_bool(o, path, "disable_manifest", &spec->disable_manifest, error);
 }
@@ -810,6 +817,7 @@ void rr_job_spec_free(RrJobSpec *spec)
     g_free(spec->video_track_id);
     g_free(spec->track_id);
     g_free(spec->filepath);
+    g_clear_pointer(&spec->s3, rr_job_s3_free);
     if (spec->webhooks)
         g_ptr_array_unref(spec->webhooks);
     g_free(spec);

@@ -8,14 +8,16 @@
  * rules apply: a field may be spelled as its proto name (snake_case) or its JSON name
  * (lowerCamelCase), enums by name or number, integers as numbers or decimal strings, null
  * means "not set". Every unknown field is an error naming its path
- * ("room_composite.file_outputs[0].filpath: unknown field"); so is a bad value. Outputs
- * roomrec cannot produce yet (S3/GCP/Azure/OSS upload, streams, segments, images, MP3,
+ * ("room_composite.file_outputs[0].filpath: unknown field"); so is a bad value. A file
+ * output's "s3" (LiveKit's S3Upload) is kept in the spec (job-s3.c). Outputs roomrec
+ * cannot produce yet (GCP/Azure/OSS upload, streams, segments, images, MP3,
  * VP8 composites, custom base URLs) are RR_WORKER_ERROR_UNSUPPORTED with a clear message.
  * Each request may carry LiveKit's "webhooks" list ({url, signing_key}): extra webhook
  * targets for this egress only.
  *
  * The spec owns its strings and is not modified after parsing. Pure functions, no I/O,
- * thread-safe. Secrets (token, api_secret) are kept in the spec and never logged here.
+ * thread-safe. Secrets (token, api_secret, s3.secret, s3.session_token) are kept in the
+ * spec and never logged here; the request echo leaves them out.
  */
 #pragma once
 
@@ -45,6 +47,20 @@ typedef struct {
     char *signing_key; /* the API key whose secret signs; "" → the worker's webhook key */
 } RrJobWebhook;
 
+/* A file output's S3 upload (LiveKit's S3Upload); strings NULL when absent. */
+typedef struct {
+    char *access_key;
+    char *secret;        /* secret */
+    char *session_token; /* secret */
+    char *region;
+    char *endpoint;
+    char *bucket;
+    gboolean force_path_style;
+    GHashTable *metadata; /* name -> value; never NULL */
+    char *tagging;
+    char *content_disposition;
+} RrJobS3;
+
 typedef struct {
     RrJobKind kind;
     /* StartEgressRequest level (NULL when absent). */
@@ -72,6 +88,7 @@ typedef struct {
     char *filepath; /* template as given; "" → a default name */
     RrJobFileType file_type;
     gboolean disable_manifest;
+    RrJobS3 *s3; /* the output's S3 upload, NULL: none (the worker config's storage) */
     /* Composite kinds: defaults, then the preset or the advanced options. */
     gboolean has_preset;
     int preset;
@@ -88,6 +105,15 @@ RrJobSpec *rr_job_spec_parse(const char *json, gssize len, GError **error);
 /* The same, from an already parsed JSON object. */
 RrJobSpec *rr_job_spec_from_object(JsonObject *request, GError **error);
 void rr_job_spec_free(RrJobSpec *spec);
+
+/* An "s3" object at @path (job-s3.c): required bucket, access_key and secret; an
+ * endpoint must be an http(s) URL; metadata a map of strings. NULL with an error naming
+ * the field. */
+RrJobS3 *rr_job_s3_parse(JsonObject *o, const char *path, GError **error);
+void rr_job_s3_free(RrJobS3 *s3);
+/* Appends the upload as a protobuf-JSON object, secret and session token as
+ * "<redacted>". */
+void rr_job_s3_build_json(const RrJobS3 *s3, JsonBuilder *builder);
 
 /* "room_composite", "track_composite", "participant", "track". */
 const char *rr_job_kind_to_string(RrJobKind kind);

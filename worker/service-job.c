@@ -5,6 +5,7 @@
 #include "worker/service-priv.h"
 
 #include "worker/egress-info.h"
+#include "worker/upload.h"
 #include "worker/worker-error.h"
 
 #include <glib/gstdio.h>
@@ -215,6 +216,9 @@ static gboolean spawn(RrServiceJob *j, GError **error)
         g_ptr_array_add(env, g_strconcat("LIVEKIT_API_SECRET=", c->api_secret, NULL));
     g_autofree char *job_env = g_strconcat("ROOMREC_JOB_ID=", j->q->egress_id, NULL);
     g_ptr_array_add(env, g_strdup(job_env));
+    g_autofree char *storage = rr_upload_config_to_json(c, s->opts.output_dir);
+    if (storage)
+        g_ptr_array_add(env, g_strconcat("ROOMREC_STORAGE=", storage, NULL));
     g_ptr_array_add(env, NULL);
     g_autofree char *out_dir =
         g_canonicalize_filename(s->opts.output_dir ? s->opts.output_dir : ".", NULL);

@@ -15,6 +15,7 @@
 G_BEGIN_DECLS
 
 typedef struct RrServiceJob RrServiceJob;
+typedef struct RrServiceSpool RrServiceSpool;
 
 struct RrService {
     RrServiceOptions opts;
@@ -40,6 +41,7 @@ struct RrService {
     guint64 jobs_rejected;
     double max_committed; /* highest committed cost seen (tests check capacity) */
     SoupServer *health, *metrics;
+    RrServiceSpool *spool; /* the spool's retry while it runs (service-spool.c) */
 };
 
 struct RrServiceJob {
@@ -73,6 +75,12 @@ gboolean rr_service_job_flush(RrServiceJob *j);
 void rr_service_job_stop(RrServiceJob *j, const char *why);
 /* Pops and forwards the job's control messages. */
 void rr_service_job_control(RrServiceJob *j);
+
+/* service-spool.c */
+/* Uploads what waits in the spool (on a thread) and updates those jobs' statuses. */
+void rr_service_spool_start(RrService *s);
+/* The service goes away: a retry still running updates no status. */
+void rr_service_spool_detach(RrService *s);
 
 /* service-health.c */
 gboolean rr_service_health_start(RrService *s, GError **error);

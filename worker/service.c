@@ -302,6 +302,7 @@ int rr_service_run(RrService *s)
     else
         note_connected(s);
     s->started_us = now_us();
+    rr_service_spool_start(s);
     g_message("worker: %s ready: capacity %.2f (%.2f of %u cores), lease %u ms, prefix %s",
               s->consumer, rr_admission_capacity(s->admission),
               s->cfg->cpu_cost.max_cpu_utilization, g_get_num_processors(),
@@ -327,6 +328,7 @@ void rr_service_free(RrService *s)
         if (*sources[i])
             g_source_remove(*sources[i]);
     rr_service_health_stop(s);
+    rr_service_spool_detach(s);
     g_clear_pointer(&s->jobs, g_hash_table_unref);
     g_clear_pointer(&s->results, g_hash_table_unref);
     g_clear_pointer(&s->webhooks, rr_webhook_notifier_free);

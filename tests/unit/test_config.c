@@ -1,6 +1,7 @@
 /* Unit tests for worker/config: defaults, a full YAML file, precedence (file < env <
  * flags), errors naming the key, read-only after finish, secrets redacted. */
 #include "worker/config.h"
+#include "worker/upload.h"
 #include "worker/log.h"
 #include "worker/worker-error.h"
 
@@ -260,6 +261,56 @@ static void test_nulls_and_empty(void)
     g_assert_no_error(e);
 }
 
+/* backup and backup_storage parse; the storage keys a worker hands its children
+ * (rr_upload_config_to_json) read back the same through the YAML loader. */
+static void test_storage_roundtrip(void)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(RrWorkerConfig) c = rr_worker_config_new();
+    g_assert_true(rr_worker_config_load_data(c,
+                                             "storage:\n  prefix: rec/\n  s3:\n"
+                                             "    access_key: AK\n    secret: \"s:e/c\\\"r\"\n"
+                                             "    endpoint: http://127.0.0.1:9\n    bucket: b\n"
+                                             "    force_path_style: true\n    max_retries: 2\n"
+                                             "    min_retry_delay: 100ms\n"
+                                             "backup:\n  s3:\n    access_key: AK2\n    secret: x\n"
+                                             "    bucket: b2\n"
+                                             "backup_storage: /var/spool/rr\n",
+                                             -1, &e));
+    g_assert_no_error(e);
+    g_assert_true(rr_worker_config_finish(c, &e));
+    g_assert_true(c->backup.has_s3);
+    g_assert_cmpstr(c->backup.s3.bucket, ==, "b2");
+    g_assert_cmpstr(c->backup_storage, ==, "/var/spool/rr");
+    g_autofree char *json = rr_upload_config_to_json(c, "/tmp");
+    g_assert_nonnull(json);
+    g_autoptr(RrWorkerConfig) d = rr_worker_config_new();
+    g_assert_true(rr_worker_config_load_data(d, json, -1, &e));
+    g_assert_no_error(e);
+    g_assert_true(rr_worker_config_finish(d, &e));
+    g_assert_cmpstr(d->storage.prefix, ==, "rec/");
+    g_assert_cmpstr(d->storage.s3.secret, ==, "s:e/c\"r");
+    g_assert_cmpstr(d->storage.s3.endpoint, ==, "http://127.0.0.1:9");
+    g_assert_true(d->storage.s3.force_path_style);
+    g_assert_cmpint(d->storage.s3.max_retries, ==, 2);
+    g_assert_cmpstr(d->storage.s3.min_retry_delay, ==, "100ms");
+    g_assert_cmpstr(d->backup.s3.access_key, ==, "AK2");
+    g_assert_cmpstr(d->backup_storage, ==, "/var/spool/rr");
+    g_autofree char *spool = rr_upload_spool_dir(NULL, "/tmp/x");
+    g_assert_cmpstr(spool, ==, "/tmp/x/.roomrec-spool");
+    /* A bad retry delay is named. */
+    g_autoptr(RrWorkerConfig) bad = rr_worker_config_new();
+    g_assert_true(rr_worker_config_load_data(
+        bad, "storage:\n  s3: {access_key: a, secret: s, bucket: b, max_retry_delay: soon}\n", -1,
+        &e));
+    g_assert_true(rr_worker_config_finish(bad, &e));
+    RrUploadConfig uc = {.config = bad};
+    g_autoptr(RrUpload) u = rr_upload_new(&uc, &e);
+    g_assert_null(u);
+    g_assert_error(e, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_CONFIG);
+    g_assert_nonnull(strstr(e->message, "storage.s3.max_retry_delay"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -269,5 +320,6 @@ int main(int argc, char **argv)
     g_test_add_func("/worker/config/errors", test_errors);
     g_test_add_func("/worker/config/whole-errors", test_whole_errors);
     g_test_add_func("/worker/config/nulls", test_nulls_and_empty);
+    g_test_add_func("/worker/config/storage-roundtrip", test_storage_roundtrip);
     return g_test_run();
 }

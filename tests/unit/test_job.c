@@ -237,7 +237,7 @@ static void test_errors(void)
               "custom_base_url: custom templates");
     parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"file_outputs\":[{\"s3\":{\"bucket\":"
               "\"b\"}}]}}",
-              U, "room_composite.file_outputs[0].s3: S3 upload not supported yet");
+              I, "room_composite.file_outputs[0].s3.access_key: required");
     parse_bad("{\"track\":{\"room_name\":\"r\",\"track_id\":\"t\",\"file\":{\"azure\":{}}}}", U,
               "track.file.azure: Azure upload");
     parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"stream_outputs\":[{\"urls\":[]}]}}", U,
@@ -505,6 +505,66 @@ static void test_layout_names(void)
     g_assert_false(rr_job_layout_is_valid(NULL));
 }
 
+static void test_s3(void)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(RrJobSpec) spec = rr_job_spec_parse(
+        "{\"track\":{\"room_name\":\"r\",\"track_id\":\"t\",\"file\":{\"s3\":{"
+        "\"accessKey\":\"AK\",\"secret\":\"sek-123\",\"session_token\":\"tok-456\","
+        "\"bucket\":\"b\",\"endpoint\":\"http://127.0.0.1:9\",\"forcePathStyle\":true,"
+        "\"metadata\":{\"room\":\"r\"},\"tagging\":\"a=b\",\"content_disposition\":\"inline\"}}}}",
+        -1, &e);
+    g_assert_no_error(e);
+    g_assert_nonnull(spec->s3);
+    g_assert_cmpstr(spec->s3->access_key, ==, "AK");
+    g_assert_cmpstr(spec->s3->secret, ==, "sek-123");
+    g_assert_cmpstr(spec->s3->session_token, ==, "tok-456");
+    g_assert_true(spec->s3->force_path_style);
+    g_assert_cmpstr(g_hash_table_lookup(spec->s3->metadata, "room"), ==, "r");
+    g_assert_cmpstr(spec->s3->content_disposition, ==, "inline");
+    /* The echo keeps the upload but not its secrets. */
+    g_autoptr(RrEgressInfo) info = rr_egress_info_new("EG_1", spec);
+    g_autofree char *json = rr_egress_info_to_json(info, FALSE);
+    g_assert_null(strstr(json, "sek-123"));
+    g_assert_null(strstr(json, "tok-456"));
+    g_assert_nonnull(strstr(json, "\"secret\":\"<redacted>\""));
+    g_assert_nonnull(strstr(json, "\"bucket\":\"b\""));
+
+    static const struct {
+        const char *s3, *msg;
+        int code;
+    } bad[] = {
+        {"{\"access_key\":\"a\",\"secret\":\"s\"}", "s3.bucket: required",
+         RR_WORKER_ERROR_INVALID_JOB},
+        {"{\"bucket\":\"b\",\"access_key\":\"a\"}", "s3.secret: required",
+         RR_WORKER_ERROR_INVALID_JOB},
+        {"{\"bucket\":\"b\",\"access_key\":\"a\",\"secret\":\"s\",\"endpoint\":\"ftp://x\"}",
+         "s3.endpoint: must be an http", RR_WORKER_ERROR_INVALID_JOB},
+        {"{\"bucket\":\"b\",\"access_key\":\"a\",\"secret\":\"s\",\"bukket\":\"x\"}",
+         "s3.bukket: unknown field", RR_WORKER_ERROR_INVALID_JOB},
+        {"{\"bucket\":\"b\",\"access_key\":\"a\",\"secret\":\"s\",\"metadata\":{\"k\":1}}",
+         "s3.metadata.k: expected a string", RR_WORKER_ERROR_INVALID_JOB},
+        {"{\"bucket\":\"b\",\"access_key\":\"a\",\"secret\":\"s\",\"tagging\":\"a\\r\\nX: y\"}",
+         "s3.tagging: must not contain a line break", RR_WORKER_ERROR_INVALID_JOB},
+        {"{\"bucket\":\"b\",\"access_key\":\"a\",\"secret\":\"s\",\"forcePathStyle\":1}",
+         "s3.forcePathStyle: expected true or false", RR_WORKER_ERROR_INVALID_JOB},
+        {"{\"bucket\":\"b\",\"access_key\":\"a\",\"secret\":\"s\",\"proxy\":{}}",
+         "s3.proxy: not supported", RR_WORKER_ERROR_UNSUPPORTED},
+        {"[]", "file.s3: expected an object", RR_WORKER_ERROR_INVALID_JOB},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *req = g_strdup_printf(
+            "{\"track\":{\"room_name\":\"r\",\"track_id\":\"t\",\"file\":{\"s3\":%s}}}", bad[i].s3);
+        g_autoptr(GError) err = NULL;
+        g_autoptr(RrJobSpec) s = rr_job_spec_parse(req, -1, &err);
+        g_assert_null(s);
+        g_assert_error(err, RR_WORKER_ERROR, bad[i].code);
+        if (!strstr(err->message, bad[i].msg))
+            g_error("%s: got \"%s\", expected \"%s\"", bad[i].s3, err->message, bad[i].msg);
+        g_assert_null(strstr(err->message, "\"s\""));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -515,6 +575,7 @@ int main(int argc, char **argv)
     g_test_add_func("/worker/job/kinds", test_other_kinds);
     g_test_add_func("/worker/job/errors", test_errors);
     g_test_add_func("/worker/job/webhooks", test_webhooks);
+    g_test_add_func("/worker/job/s3", test_s3);
     g_test_add_func("/worker/job/templates", test_templates);
     g_test_add_func("/worker/job/template-hostile", test_template_hostile);
     g_test_add_func("/worker/job/reserve-output", test_reserve_output);

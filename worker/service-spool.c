@@ -1,0 +1,127 @@
+/* worker/service-spool: at start, the worker uploads the recordings waiting in its spool
+ * (rr_upload_spool_retry's stores, on a GTask thread so the loop stays live) and brings
+ * the statuses of their jobs up to date (rr_upload_apply_spooled) in Redis. See
+ * service-priv.h and docs/WORKER.md.
+ */
+#include "worker/service-priv.h"
+
+#include "worker/upload.h"
+
+#include <string.h>
+
+struct RrServiceSpool {
+    RrService *svc; /* NULL once the service is gone */
+    RrStore *primary, *backup;
+    char *dir;
+    GPtrArray *uploaded; /* RrSpoolUploaded* */
+    guint remaining;
+    GError *error;
+};
+
+static void spool_free(RrServiceSpool *sp)
+{
+    g_clear_pointer(&sp->primary, rr_store_free);
+    g_clear_pointer(&sp->backup, rr_store_free);
+    g_free(sp->dir);
+    g_ptr_array_unref(sp->uploaded);
+    g_clear_error(&sp->error);
+    g_free(sp);
+}
+
+static void retry_thread(GTask *task, gpointer source, gpointer data, GCancellable *c)
+{
+    RrServiceSpool *sp = data;
+    rr_storage_spool_retry_full(sp->dir, sp->primary, sp->backup, NULL, &sp->remaining,
+                                sp->uploaded, &sp->error);
+    g_task_return_boolean(task, TRUE);
+}
+
+/* The egress id of a spool label ("EG_x" or "EG_x#manifest"). */
+static char *egress_of(const char *label)
+{
+    const char *hash = strchr(label, '#');
+    return hash ? g_strndup(label, hash - label) : g_strdup(label);
+}
+
+static void update_status(RrService *s, const RrSpoolUploaded *u)
+{
+    g_autofree char *id = egress_of(u->label);
+    g_autoptr(GError) e = NULL;
+    g_autoptr(RrQueueStatus) st = rr_queue_get_status(s->queue, id, &e);
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!st || !st->info_json || !json_parser_load_from_data(p, st->info_json, -1, NULL) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+        g_message("worker: spool: %s uploaded; no status of %s to update (%s)", u->key, id,
+                  e ? e->message : "none");
+        return;
+    }
+    JsonObject *info = json_node_get_object(json_parser_get_root(p));
+    if (!rr_upload_apply_spooled(info, u))
+        return;
+    const char *status = json_object_get_string_member_with_default(info, "status", "");
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, json_parser_get_root(p));
+    g_autofree char *text = json_generator_to_data(gen, NULL);
+    if (!rr_queue_set_status(s->queue, id, status, rr_egress_status_name_is_final(status), text,
+                             s->consumer, 0, &e)) {
+        g_warning("worker: spool: the status of %s not updated: %s", id, e->message);
+        return;
+    }
+    g_message("worker: spool: %s of %s uploaded to %s; status %s", u->key, id, u->result->location,
+              status);
+    if (s->webhooks)
+        rr_webhook_notifier_notify_json(s->webhooks, "egress_updated", id, json_parser_get_root(p));
+}
+
+static void on_retried(GObject *source, GAsyncResult *res, gpointer ud)
+{
+    RrServiceSpool *sp = g_task_get_task_data(G_TASK(res));
+    RrService *s = sp->svc;
+    if (!s)
+        return;
+    s->spool = NULL;
+    g_message("worker: spool %s: %u uploaded, %u waiting%s%s", sp->dir, sp->uploaded->len,
+              sp->remaining, sp->error ? ": " : "", sp->error ? sp->error->message : "");
+    for (guint i = 0; i < sp->uploaded->len; i++) {
+        const RrSpoolUploaded *u = g_ptr_array_index(sp->uploaded, i);
+        if (u->label && *u->label)
+            update_status(s, u);
+    }
+}
+
+void rr_service_spool_start(RrService *s)
+{
+    const RrWorkerConfig *c = s->cfg;
+    g_autofree char *dir = rr_upload_spool_dir(c, s->opts.output_dir);
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+        return;
+    if (!c->storage.has_s3) {
+        g_warning("worker: recordings may wait in %s, but storage.s3 is not configured", dir);
+        return;
+    }
+    g_autoptr(GError) e = NULL;
+    RrServiceSpool *sp = g_new0(RrServiceSpool, 1);
+    sp->svc = s;
+    sp->dir = g_steal_pointer(&dir);
+    sp->uploaded = g_ptr_array_new_with_free_func((GDestroyNotify)rr_spool_uploaded_free);
+    sp->primary = rr_upload_store_from_config(&c->storage.s3, c->storage.prefix, "storage.s3", &e);
+    if (sp->primary && c->backup.has_s3)
+        sp->backup = rr_upload_store_from_config(&c->backup.s3, c->backup.prefix, "backup.s3", &e);
+    if (e) {
+        g_warning("worker: spool %s not retried: %s", sp->dir, e->message);
+        spool_free(sp);
+        return;
+    }
+    g_message("worker: uploading what waits in the spool %s", sp->dir);
+    s->spool = sp;
+    g_autoptr(GTask) task = g_task_new(NULL, NULL, on_retried, NULL);
+    g_task_set_task_data(task, sp, (GDestroyNotify)spool_free);
+    g_task_run_in_thread(task, retry_thread);
+}
+
+void rr_service_spool_detach(RrService *s)
+{
+    if (s->spool)
+        s->spool->svc = NULL;
+    s->spool = NULL;
+}

@@ -1,0 +1,84 @@
+/* worker/upload: a finished recording's files (and its manifest) to S3, as `roomrec
+ * record` (alone or as a worker's child) ends.
+ *
+ * Where: the file output's own "s3" (job.h) first, else the worker config's storage.s3
+ * (with storage.prefix); the config's backup.s3 is the backup store; when every store
+ * fails, the file waits in the spool directory (config backup_storage, else
+ * OUTPUT_DIR/.roomrec-spool), which the worker retries when it starts
+ * (rr_upload_spool_retry). Keys are the output paths relative to the output directory;
+ * the manifest (unless disable_manifest) is KEY.json beside the file.
+ *
+ * rr_upload_run_async() runs the blocking uploads (libcurl) on a GTask thread, so the
+ * caller's main loop stays live; it owns the RrEgressInfo it is given until the callback,
+ * then the info holds the outcome: every file result's location is its object URL (or
+ * the backup's location, backupStorageUsed set) and its size the stored size; the local
+ * file is removed after a confirmed upload (kept with keep_local). A file no store took
+ * makes the status FAILED, "upload failed: REASON", and is listed at its spool copy
+ * (spoolPath) — the local file is removed only once that copy is durable — or, when
+ * even the spool failed, at its local path. The spool sidecar carries the egress id so
+ * that the run that uploads it can update the status. No credential reaches a log, an
+ * error or the info.
+ */
+#pragma once
+
+#include "storage/spool.h"
+#include "worker/config.h"
+#include "worker/egress-info.h"
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct RrUpload RrUpload;
+
+typedef struct {
+    const RrJobSpec *job;         /* (borrowed) its file output's s3, disable_manifest */
+    const RrWorkerConfig *config; /* (borrowed, may be NULL) storage, backup, backup_storage */
+    const char *output_dir;       /* keys are relative to it; NULL: the current directory */
+    const char *spool_dir;        /* overrides the config's backup_storage */
+    gboolean keep_local;          /* keep the local files after a confirmed upload */
+} RrUploadConfig;
+
+/* (transfer full) The stores for @config, or NULL: with @error set when a store's
+ * settings are bad (naming the field), without when nothing is to be uploaded. Registers
+ * the job's S3 secrets with the log redactor. Everything needed is copied. */
+RrUpload *rr_upload_new(const RrUploadConfig *config, GError **error);
+void rr_upload_free(RrUpload *upload);
+
+/* Uploads @info's files (taken: owned by the upload until @callback, which gets it back
+ * from rr_upload_run_finish). @callback runs on the thread-default main context. */
+void rr_upload_run_async(RrUpload *upload, RrEgressInfo *info, GAsyncReadyCallback callback,
+                         gpointer user_data);
+/* (transfer full) the info with the outcome. */
+RrEgressInfo *rr_upload_run_finish(RrUpload *upload, GAsyncResult *result);
+
+/* (transfer full) The spool directory for @config and @output_dir (NULL: cwd). */
+char *rr_upload_spool_dir(const RrWorkerConfig *config, const char *output_dir);
+
+/* (transfer full) An S3 store from a config block (@what names it in errors: "storage.s3"),
+ * with @prefix. */
+RrStore *rr_upload_store_from_config(const RrConfigS3 *s3, const char *prefix, const char *what,
+                                     GError **error);
+
+/* (transfer full) The storage keys of @config (storage.prefix, storage.s3, backup,
+ * backup_storage = the spool for @output_dir) as a JSON object that
+ * rr_worker_config_load_data() reads back — what the worker gives its children in
+ * ROOMREC_STORAGE (it holds secrets: an environment value, never an argument). NULL when
+ * @config has no storage.s3. */
+char *rr_upload_config_to_json(const RrWorkerConfig *config, const char *output_dir);
+
+/* Blocking: uploads what waits in the spool of @config (storage.s3, then backup.s3);
+ * @uploaded gets an RrSpoolUploaded* per file stored. FALSE with @error when something
+ * stays (or no store is configured while files wait). */
+gboolean rr_upload_spool_retry(const RrWorkerConfig *config, const char *output_dir,
+                               GPtrArray *uploaded, guint *remaining, GError **error);
+
+/* Rewrites an EgressInfo JSON object after a spool entry was uploaded: the file result
+ * whose spoolPath is @u->spool_path gets the object's location (a "#manifest" label:
+ * manifestLocation); when no file waits any more, a FAILED status that only failed for
+ * the upload becomes COMPLETE with details saying so. TRUE when @info changed. */
+gboolean rr_upload_apply_spooled(JsonObject *info, const RrSpoolUploaded *u);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RrUpload, rr_upload_free)
+
+G_END_DECLS
