@@ -163,6 +163,15 @@ gboolean rr_child_event_parse(const char *line, gssize len, RrChildEvent *ev, GE
         }
         ev->output = g_strdup(json_node_get_string(out));
     }
+    JsonNode *id = json_object_get_member(o, "egress_id");
+    if (id) {
+        if (!member_is(id, G_TYPE_STRING) || !*json_node_get_string(id)) {
+            g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                        "egress_id: must be a non-empty string");
+            goto fail;
+        }
+        ev->egress_id = g_strdup(json_node_get_string(id));
+    }
     JsonNode *st = json_object_get_member(o, "status");
     JsonNode *pr = json_object_get_member(o, "progress");
     if (st) {
@@ -208,4 +217,132 @@ void rr_child_event_clear(RrChildEvent *ev)
     g_clear_pointer(&ev->status, g_free);
     g_clear_pointer(&ev->info, json_node_unref);
     g_clear_pointer(&ev->output, g_free);
+    g_clear_pointer(&ev->egress_id, g_free);
+}
+
+#define MAX_EGRESS_ID 256
+
+gboolean rr_host_command_parse(const char *line, gssize len, RrHostCommand *cmd, GError **error)
+{
+    *cmd = (RrHostCommand){0};
+    g_autoptr(JsonObject) o = parse_object(line, len, "room child command", error);
+    if (!o)
+        return FALSE;
+    guint actions = 0;
+    gboolean have_part = FALSE;
+    JsonObjectIter it;
+    const char *name;
+    JsonNode *v;
+    json_object_iter_init(&it, o);
+    while (json_object_iter_next(&it, &name, &v)) {
+        if (strcmp(name, "egress_id") == 0) {
+            if (!member_is(v, G_TYPE_STRING) || !*json_node_get_string(v) ||
+                strlen(json_node_get_string(v)) > MAX_EGRESS_ID) {
+                g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                            "egress_id: must be a non-empty string of at most %d bytes",
+                            MAX_EGRESS_ID);
+                goto fail;
+            }
+            g_free(cmd->egress_id);
+            cmd->egress_id = g_strdup(json_node_get_string(v));
+        } else if (strcmp(name, "start") == 0) {
+            if (!JSON_NODE_HOLDS_OBJECT(v)) {
+                g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                            "start: must be a job object");
+                goto fail;
+            }
+            cmd->kind = RR_HOST_START;
+            g_free(cmd->job_json);
+            cmd->job_json = json_to_string(v, FALSE);
+            actions++;
+        } else if (strcmp(name, "part") == 0) {
+            if (!member_is(v, G_TYPE_INT64) || json_node_get_int(v) < 0 ||
+                json_node_get_int(v) > 1000000) {
+                g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                            "part: must be an integer from 0 to 1000000");
+                goto fail;
+            }
+            cmd->part = (guint)json_node_get_int(v);
+            have_part = TRUE;
+        } else if (strcmp(name, "stop") == 0 || strcmp(name, "layout") == 0) {
+            /* The same rules as a control message: check the member alone. */
+            g_autoptr(JsonObject) one = json_object_new();
+            json_object_set_member(one, name, json_node_copy(v));
+            g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), one);
+            g_autofree char *text = json_to_string(root, FALSE);
+            RrControl c;
+            if (!rr_control_parse(text, -1, &c, error))
+                goto fail;
+            cmd->kind = c.kind == RR_CONTROL_STOP ? RR_HOST_STOP : RR_HOST_LAYOUT;
+            g_free(cmd->layout);
+            cmd->layout = g_steal_pointer(&c.layout);
+            rr_control_clear(&c);
+            actions++;
+        } else {
+            g_autofree char *shown = g_strndup(name, 64);
+            g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                        "%s: unknown field (egress_id, start, part, stop, layout)",
+                        g_str_is_ascii(shown) ? shown : "?");
+            goto fail;
+        }
+    }
+    if (actions != 1) {
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                    "room child command: give exactly one of start, stop, layout");
+        goto fail;
+    }
+    if (!cmd->egress_id) {
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                    "egress_id: missing (whose recording the command is for)");
+        goto fail;
+    }
+    if (have_part && cmd->kind != RR_HOST_START) {
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB, "part: only with start");
+        goto fail;
+    }
+    return TRUE;
+fail:
+    rr_host_command_clear(cmd);
+    return FALSE;
+}
+
+void rr_host_command_clear(RrHostCommand *cmd)
+{
+    g_clear_pointer(&cmd->egress_id, g_free);
+    g_clear_pointer(&cmd->job_json, g_free);
+    g_clear_pointer(&cmd->layout, g_free);
+}
+
+char *rr_host_command_start_json(const char *egress_id, const char *job_json, guint part)
+{
+    /* Re-serialised on one line: a queued job may be pretty-printed. */
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, job_json, -1, NULL) || !json_parser_get_root(p) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+        return NULL;
+    g_autoptr(JsonObject) o = json_object_new();
+    json_object_set_string_member(o, "egress_id", egress_id);
+    if (part > 1)
+        json_object_set_int_member(o, "part", part);
+    json_object_set_member(o, "start", json_node_copy(json_parser_get_root(p)));
+    g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), o);
+    return json_to_string(root, FALSE);
+}
+
+char *rr_host_command_control_json(const char *egress_id, const RrControl *control)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "egress_id");
+    json_builder_add_string_value(b, egress_id);
+    if (control->kind == RR_CONTROL_LAYOUT) {
+        json_builder_set_member_name(b, "layout");
+        json_builder_add_string_value(b, control->layout);
+    } else {
+        json_builder_set_member_name(b, "stop");
+        json_builder_add_boolean_value(b, TRUE);
+    }
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
 }

@@ -11,6 +11,12 @@
  *     {"stop":true}              drain and finish COMPLETE (as SIGTERM)
  *     {"layout":"speaker"}       change a composite's layout (LiveKit template names)
  *
+ * A room child (`roomrec record --host`, docs/WORKER.md) runs several recordings: every
+ * line then carries the recording's "egress_id", and the parent starts each one:
+ *   parent → child: {"egress_id":"EG_x","start":{JOB},"part":2}   ("part" optional)
+ *                   {"egress_id":"EG_x","stop":true}, {"egress_id":"EG_x","layout":"grid"}
+ *   child → parent: the status and progress lines above with "egress_id":"EG_x"
+ *
  * The parsers take outside input (a control message comes from Redis): anything else is
  * an error naming the field and the reason, never a crash. Pure functions, any thread.
  */
@@ -48,11 +54,34 @@ typedef struct {
     char *output;       /* NULL when not known yet */
     double elapsed_s;   /* progress */
     gint64 bytes;       /* progress */
+    char *egress_id;    /* a room child's line: whose it is (else NULL) */
 } RrChildEvent;
 
 /* Parses one line of the status fd. */
 gboolean rr_child_event_parse(const char *line, gssize len, RrChildEvent *event, GError **error);
 void rr_child_event_clear(RrChildEvent *event);
+
+typedef enum {
+    RR_HOST_START,
+    RR_HOST_STOP,
+    RR_HOST_LAYOUT,
+} RrHostCommandKind;
+
+typedef struct {
+    RrHostCommandKind kind;
+    char *egress_id; /* always set, non-empty */
+    char *job_json;  /* RR_HOST_START: the job object, as JSON text (not validated here) */
+    guint part;      /* RR_HOST_START: 0 when not given */
+    char *layout;    /* RR_HOST_LAYOUT: a valid layout name */
+} RrHostCommand;
+
+/* Parses one line a room child reads (RR_WORKER_ERROR_INVALID_JOB naming the field). */
+gboolean rr_host_command_parse(const char *line, gssize len, RrHostCommand *cmd, GError **error);
+void rr_host_command_clear(RrHostCommand *cmd);
+/* (transfer full) The lines (without newline) the parent writes; NULL when @job_json
+ * is not a JSON object. */
+char *rr_host_command_start_json(const char *egress_id, const char *job_json, guint part);
+char *rr_host_command_control_json(const char *egress_id, const RrControl *control);
 
 /* Whether @status ("EGRESS_COMPLETE", ...) is a final EgressStatus name. */
 gboolean rr_egress_status_name_is_final(const char *status);

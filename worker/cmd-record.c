@@ -11,6 +11,7 @@
 #include "worker/config.h"
 #include "worker/ice-options.h"
 #include "worker/log.h"
+#include "worker/record-host.h"
 #include "worker/record-link.h"
 #include "worker/recorder.h"
 #include "worker/upload.h"
@@ -33,6 +34,7 @@ typedef struct {
     char *config_file, *spool_dir; /* storage: the worker config's, the spool */
     gboolean keep_local;
     int status_fd, control_fd, part; /* set by `roomrec worker` for its children */
+    gboolean host;                   /* a room child of `roomrec worker` */
     RrIceOptions ice;
 } Flags;
 
@@ -511,6 +513,50 @@ static int run_recording(Flags *f, RrJobSpec *job)
     return code;
 }
 
+static gboolean on_host_signal(gpointer ud)
+{
+    rr_record_host_stop_all(ud, "signal");
+    return G_SOURCE_CONTINUE;
+}
+
+/* --host: a room child of `roomrec worker` (worker/record-host.h). */
+static int run_host(Flags *f)
+{
+    if (f->room || f->job_file || f->job_env || f->egress_id || f->part || f->info_file ||
+        f->json || has_target_flags(f)) {
+        fprintf(stderr, "roomrec record: --host takes its jobs from --control-fd (drop --room, "
+                        "--job-file, --egress-id, --track, ...)\n");
+        return RR_EXIT_USAGE;
+    }
+    gst_init(NULL, NULL);
+    RrRecorderConfig base = {
+        .start_timeout_ms = seconds_ms(f->start_timeout),
+        .duration_ms = seconds_ms(f->duration),
+        .max_duration_ms = seconds_ms(f->max_duration),
+        .output_dir = f->output_dir,
+    };
+    rr_session_config_init(&base.session);
+    base.session.url = f->url;
+    base.session.token = f->token;
+    base.session.api_key = f->api_key;
+    base.session.api_secret = f->api_secret;
+    rr_ice_options_apply(&f->ice, &base.session.ice);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(RrRecordHost) host = rr_record_host_new(f->status_fd, f->control_fd, &base, &error);
+    f->status_fd = f->control_fd = -1;
+    if (!host) {
+        fprintf(stderr, "roomrec record: %s\n", error->message);
+        return RR_EXIT_USAGE;
+    }
+    guint sig_int = g_unix_signal_add(SIGINT, on_host_signal, host);
+    guint sig_term = g_unix_signal_add(SIGTERM, on_host_signal, host);
+    rr_poll_coalesce(NULL, 0);
+    rr_record_host_run(host);
+    g_source_remove(sig_int);
+    g_source_remove(sig_term);
+    return RR_EXIT_OK;
+}
+
 int rr_cmd_record(int argc, char **argv)
 {
     Flags f = {0};
@@ -572,6 +618,9 @@ int rr_cmd_record(int argc, char **argv)
          "write a JSON line per status change and progress to this fd (roomrec worker)", "FD"},
         {"control-fd", 0, 0, G_OPTION_ARG_INT, &f.control_fd,
          "read {\"stop\":true} / {\"layout\":L} lines from this fd (roomrec worker)", "FD"},
+        {"host", 0, 0, G_OPTION_ARG_NONE, &f.host,
+         "run the recordings started on --control-fd side by side (roomrec worker's room child)",
+         NULL},
         {"output-dir", 0, 0, G_OPTION_ARG_FILENAME, &f.output_dir,
          "relative output paths are written under this directory", "DIR"},
         {"part", 0, 0, G_OPTION_ARG_INT, &f.part,
@@ -607,7 +656,9 @@ int rr_cmd_record(int argc, char **argv)
         rr_log_add_secret(f.api_secret);
         rr_log_add_secret(f.token);
         g_autoptr(RrJobSpec) job = NULL;
-        if (!f.job_file && !f.job_env && !f.room)
+        if (f.host)
+            code = run_host(&f);
+        else if (!f.job_file && !f.job_env && !f.room)
             fprintf(stderr, "roomrec record: need --room (or a job, see --help)\n");
         else if (!(job = load_job(&f, &err)))
             fprintf(stderr, "roomrec record: %s\n", err->message);

@@ -13,6 +13,7 @@ int rr_cmd_worker(int argc, char **argv)
     g_autofree char *config_file = NULL, *redis = NULL, *prefix = NULL, *worker_id = NULL;
     g_autofree char *output_dir = NULL, *local_address = NULL;
     int health_port = -1;
+    int jobs_per_child = 64;
     GOptionEntry entries[] = {
         {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "YAML config (LiveKit egress keys)",
          "FILE"},
@@ -22,6 +23,10 @@ int rr_cmd_worker(int argc, char **argv)
          "this worker's name in the queue (default HOST-PID)", "ID"},
         {"output-dir", 0, 0, G_OPTION_ARG_FILENAME, &output_dir,
          "relative output paths are written here (default: the current directory)", "DIR"},
+        {"jobs-per-child", 0, 0, G_OPTION_ARG_INT, &jobs_per_child,
+         "the jobs of one room share a recording process, up to N (default 64; 1: a process "
+         "per job)",
+         "N"},
         {"health-port", 0, 0, G_OPTION_ARG_INT, &health_port,
          "serve /health and /metrics on this port (health_port)", "N"},
         {"local-address", 0, 0, G_OPTION_ARG_STRING, &local_address,
@@ -72,7 +77,14 @@ int rr_cmd_worker(int argc, char **argv)
     g_autofree char *la =
         local_address ? g_strconcat("--local-address=", local_address, NULL) : NULL;
     record_args[0] = la;
-    RrServiceOptions opts = {.config = cfg, .output_dir = output_dir, .record_args = record_args};
+    if (jobs_per_child < 1 || jobs_per_child > 10000) {
+        fprintf(stderr, "roomrec worker: --jobs-per-child: must be from 1 to 10000\n");
+        return RR_EXIT_USAGE;
+    }
+    RrServiceOptions opts = {.config = cfg,
+                             .output_dir = output_dir,
+                             .record_args = record_args,
+                             .jobs_per_child = (guint)jobs_per_child};
     g_autoptr(RrService) svc = rr_service_new(&opts, &err);
     if (!svc) {
         fprintf(stderr, "roomrec worker: %s\n", err->message);

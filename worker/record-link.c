@@ -24,37 +24,54 @@ static gboolean valid_fd(int fd)
     return fd >= 0 && fcntl(fd, F_GETFD) != -1;
 }
 
+gboolean rr_record_link_write_line(int fd, const char *json)
+{
+    g_autofree char *line = g_strconcat(json, "\n", NULL);
+    size_t len = strlen(line), off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, line + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return FALSE;
+        off += (size_t)n;
+    }
+    return TRUE;
+}
+
 static void write_line(RrRecordLink *l, const char *json)
 {
     if (l->status_fd < 0)
         return;
-    g_autofree char *line = g_strconcat(json, "\n", NULL);
-    size_t len = strlen(line), off = 0;
-    while (off < len) {
-        ssize_t n = write(l->status_fd, line + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            /* The worker is gone: nobody reads any more. */
-            g_message("record: status pipe closed (%s)", g_strerror(errno));
-            close(l->status_fd);
-            l->status_fd = -1;
-            return;
-        }
-        off += (size_t)n;
+    if (!rr_record_link_write_line(l->status_fd, json)) {
+        /* The worker is gone: nobody reads any more. */
+        g_message("record: status pipe closed (%s)", g_strerror(errno));
+        close(l->status_fd);
+        l->status_fd = -1;
     }
 }
 
-static void add_output(RrRecordLink *l, JsonBuilder *b)
+static void add_tags(JsonBuilder *b, const char *output, const char *egress_id)
 {
-    const char *out = rr_recorder_get_output_path(l->rec);
-    if (out) {
+    if (output) {
         json_builder_set_member_name(b, "output");
-        json_builder_add_string_value(b, out);
+        json_builder_add_string_value(b, output);
+    }
+    if (egress_id) {
+        json_builder_set_member_name(b, "egress_id");
+        json_builder_add_string_value(b, egress_id);
     }
 }
 
-void rr_record_link_status(RrRecordLink *l, const RrEgressInfo *info)
+static char *finish_json(JsonBuilder *b)
+{
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+char *rr_record_link_status_json(const RrEgressInfo *info, const char *output,
+                                 const char *egress_id)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
@@ -62,10 +79,30 @@ void rr_record_link_status(RrRecordLink *l, const RrEgressInfo *info)
     json_builder_add_string_value(b, rr_egress_status_to_string(info->status));
     json_builder_set_member_name(b, "info");
     rr_egress_info_build_json(info, b);
-    add_output(l, b);
+    add_tags(b, output, egress_id);
+    return finish_json(b);
+}
+
+char *rr_record_link_progress_json(const RrRecorderProgress *p, const char *output,
+                                   const char *egress_id)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "progress");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "elapsed_s");
+    json_builder_add_double_value(b, p->elapsed_s);
+    json_builder_set_member_name(b, "bytes");
+    json_builder_add_int_value(b, (gint64)p->bytes);
     json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autofree char *json = json_to_string(root, FALSE);
+    add_tags(b, output, egress_id);
+    return finish_json(b);
+}
+
+void rr_record_link_status(RrRecordLink *l, const RrEgressInfo *info)
+{
+    g_autofree char *json =
+        rr_record_link_status_json(info, rr_recorder_get_output_path(l->rec), NULL);
     write_line(l, json);
 }
 
@@ -73,19 +110,8 @@ void rr_record_link_progress(RrRecordLink *l)
 {
     RrRecorderProgress p;
     rr_recorder_get_progress(l->rec, &p);
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "progress");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "elapsed_s");
-    json_builder_add_double_value(b, p.elapsed_s);
-    json_builder_set_member_name(b, "bytes");
-    json_builder_add_int_value(b, (gint64)p.bytes);
-    json_builder_end_object(b);
-    add_output(l, b);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autofree char *json = json_to_string(root, FALSE);
+    g_autofree char *json =
+        rr_record_link_progress_json(&p, rr_recorder_get_output_path(l->rec), NULL);
     write_line(l, json);
 }
 

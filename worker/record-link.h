@@ -26,6 +26,15 @@ void rr_record_link_status(RrRecordLink *link, const RrEgressInfo *info);
 /* One progress line. */
 void rr_record_link_progress(RrRecordLink *link);
 
+/* The lines themselves (for a room child too, worker/record-host.h): (transfer full)
+ * JSON without newline; @output and @egress_id are left out when NULL. */
+char *rr_record_link_status_json(const RrEgressInfo *info, const char *output,
+                                 const char *egress_id);
+char *rr_record_link_progress_json(const RrRecorderProgress *progress, const char *output,
+                                   const char *egress_id);
+/* Writes @json and a newline to @fd (all of it); FALSE when the reader is gone. */
+gboolean rr_record_link_write_line(int fd, const char *json);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RrRecordLink, rr_record_link_free)
 
 G_END_DECLS

@@ -198,21 +198,39 @@ static double job_measured(const RrAdmission *a, const Job *j)
     return ticks / a->ticks_per_s / secs;
 }
 
+/* Cores the jobs' processes used: a process several jobs share (a room child) counts
+ * once, at the largest figure its jobs have (the one sampled longest). */
 double rr_admission_measured(const RrAdmission *a)
 {
     double sum = 0;
+    g_autoptr(GHashTable) per_pid = g_hash_table_new_full(NULL, NULL, NULL, g_free);
     GHashTableIter it;
     gpointer v;
     g_hash_table_iter_init(&it, a->jobs);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        const Job *j = v;
+        double m = job_measured(a, j);
+        if (j->pid <= 0) {
+            sum += m;
+            continue;
+        }
+        double *best = g_hash_table_lookup(per_pid, GINT_TO_POINTER(j->pid));
+        if (!best) {
+            best = g_new0(double, 1);
+            g_hash_table_insert(per_pid, GINT_TO_POINTER(j->pid), best);
+        }
+        *best = MAX(*best, m);
+    }
+    g_hash_table_iter_init(&it, per_pid);
     while (g_hash_table_iter_next(&it, NULL, &v))
-        sum += job_measured(a, v);
+        sum += *(double *)v;
     return sum;
 }
 
 double rr_admission_available(const RrAdmission *a, gint64 now_us)
 {
     double cap = rr_admission_capacity(a);
-    double committed = 0, measured = 0;
+    double committed = 0, measured = rr_admission_measured(a);
     GHashTableIter it;
     gpointer v;
     g_hash_table_iter_init(&it, a->jobs);
@@ -220,7 +238,6 @@ double rr_admission_available(const RrAdmission *a, gint64 now_us)
         const Job *j = v;
         committed += j->cost;
         /* A recording still ramping up counts its cost on top of what it uses. */
-        measured += job_measured(a, j);
         if (now_us - j->started_us < (gint64)a->cfg.ramp_ms * 1000)
             measured += j->cost;
     }

@@ -125,11 +125,15 @@ RrServiceChild *rr_service_child_spawn(const RrServiceChildConfig *cfg,
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
     g_ptr_array_add(argv, g_strdup(cfg->exe ? cfg->exe : "/proc/self/exe"));
     g_ptr_array_add(argv, g_strdup("record"));
-    g_ptr_array_add(argv, g_strdup("--job-file"));
-    g_ptr_array_add(argv, g_strdup(cfg->job_file));
+    if (cfg->host) {
+        g_ptr_array_add(argv, g_strdup("--host"));
+    } else {
+        g_ptr_array_add(argv, g_strdup("--job-file"));
+        g_ptr_array_add(argv, g_strdup(cfg->job_file));
+    }
     g_ptr_array_add(argv, g_strdup("--status-fd=3"));
     g_ptr_array_add(argv, g_strdup("--control-fd=4"));
-    if (cfg->part > 1)
+    if (cfg->part > 1 && !cfg->host)
         g_ptr_array_add(argv, g_strdup_printf("--part=%u", cfg->part));
     for (const char *const *a = cfg->extra_args; a && *a; a++)
         g_ptr_array_add(argv, g_strdup(*a));
@@ -163,9 +167,22 @@ int rr_service_child_pid(const RrServiceChild *c)
 
 gboolean rr_service_child_send(RrServiceChild *c, const RrControl *control)
 {
+    g_autofree char *json = rr_control_to_json(control);
+    return rr_service_child_send_line(c, json);
+}
+
+void rr_service_child_close_control(RrServiceChild *c)
+{
+    if (c->control_fd >= 0) {
+        close(c->control_fd);
+        c->control_fd = -1;
+    }
+}
+
+gboolean rr_service_child_send_line(RrServiceChild *c, const char *json)
+{
     if (c->control_fd < 0)
         return FALSE;
-    g_autofree char *json = rr_control_to_json(control);
     g_autofree char *line = g_strconcat(json, "\n", NULL);
     size_t len = strlen(line), off = 0;
     while (off < len) {

@@ -60,8 +60,14 @@ static char *metrics_text(RrService *s)
         if (j->child && !j->gone) {
             running++;
             mem += rss_bytes(rr_service_child_pid(j->child));
+        } else if (j->room) {
+            running++;
         }
     }
+    g_autoptr(GArray) room_pids = g_array_new(FALSE, FALSE, sizeof(int));
+    rr_service_rooms_pids(s, room_pids);
+    for (guint i = 0; i < room_pids->len; i++)
+        mem += rss_bytes(g_array_index(room_pids, int, i));
     g_string_append_printf(
         t,
         "# TYPE roomrec_jobs_rejected_total counter\nroomrec_jobs_rejected_total %" G_GUINT64_FORMAT

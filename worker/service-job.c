@@ -117,9 +117,8 @@ static void fail_job(RrServiceJob *j, const char *error, int code)
     notify(j);
 }
 
-static void on_child_event(RrServiceChild *c, const RrChildEvent *ev, gpointer ud)
+void rr_service_job_event(RrServiceJob *j, const RrChildEvent *ev)
 {
-    RrServiceJob *j = ud;
     if (ev->output && g_strcmp0(ev->output, j->output) != 0) {
         g_free(j->output);
         j->output = g_strdup(ev->output);
@@ -136,12 +135,11 @@ static void on_child_event(RrServiceChild *c, const RrChildEvent *ev, gpointer u
     rr_service_job_flush(j);
 }
 
-static void on_child_exited(RrServiceChild *c, int code, int sig, gpointer ud)
+void rr_service_job_ended(RrServiceJob *j, gboolean crashed, int code, int sig)
 {
-    RrServiceJob *j = ud;
-    if (sig)
+    if (crashed && sig)
         g_message("worker: job %s: recording process ended by signal %d", j->q->egress_id, sig);
-    else
+    else if (crashed)
         g_message("worker: job %s: recording process exited with code %d", j->q->egress_id, code);
     if (!j->final && !j->lost) {
         g_autofree char *why =
@@ -155,6 +153,16 @@ static void on_child_exited(RrServiceChild *c, int code, int sig, gpointer ud)
     if (j->job_file)
         g_unlink(j->job_file);
     rr_service_job_flush(j);
+}
+
+static void on_child_event(RrServiceChild *c, const RrChildEvent *ev, gpointer ud)
+{
+    rr_service_job_event(ud, ev);
+}
+
+static void on_child_exited(RrServiceChild *c, int code, int sig, gpointer ud)
+{
+    rr_service_job_ended(ud, TRUE, code, sig);
 }
 
 static const RrServiceChildCallbacks child_callbacks = {
@@ -202,6 +210,8 @@ static JsonArray *previous_files(RrService *s, const char *egress_id)
 static gboolean spawn(RrServiceJob *j, GError **error)
 {
     RrService *s = j->svc;
+    if (s->opts.jobs_per_child != 1)
+        return rr_service_room_start_job(s, j, error);
     j->job_file = g_strdup_printf("%s/%s.json", s->tmp_dir, j->q->egress_id);
     if (!g_file_set_contents_full(j->job_file, j->q->job_json, -1, G_FILE_SET_CONTENTS_CONSISTENT,
                                   0600, error))
@@ -347,12 +357,14 @@ gboolean rr_service_job_flush(RrServiceJob *j)
 
 void rr_service_job_stop(RrServiceJob *j, const char *why)
 {
-    if (!j->child || j->gone || j->stop_sent)
+    if ((!j->child && !j->room) || j->gone || j->stop_sent)
         return;
     g_message("worker: job %s: stopping (%s)", j->q->egress_id, why);
     j->stop_sent = TRUE;
     RrControl c = {.kind = RR_CONTROL_STOP};
-    if (!rr_service_child_send(j->child, &c))
+    if (j->room)
+        rr_service_room_send(j, &c); /* a room child that does not listen is ending */
+    else if (!rr_service_child_send(j->child, &c))
         rr_service_child_signal(j->child, SIGTERM);
 }
 
@@ -373,7 +385,10 @@ void rr_service_job_control(RrServiceJob *j)
             rr_service_job_stop(j, "stop requested");
         } else {
             g_message("worker: job %s: layout %s", j->q->egress_id, c.layout);
-            rr_service_child_send(j->child, &c);
+            if (j->room)
+                rr_service_room_send(j, &c);
+            else if (j->child)
+                rr_service_child_send(j->child, &c);
         }
         rr_control_clear(&c);
     }
@@ -383,6 +398,7 @@ void rr_service_job_free(RrServiceJob *j)
 {
     if (!j)
         return;
+    rr_service_room_detach(j);
     rr_service_child_free(j->child);
     rr_queue_job_free(j->q);
     rr_job_spec_free(j->spec);

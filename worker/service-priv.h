@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 
 typedef struct RrServiceJob RrServiceJob;
 typedef struct RrServiceSpool RrServiceSpool;
+typedef struct RrServiceRoom RrServiceRoom;
 
 struct RrService {
     RrServiceOptions opts;
@@ -27,6 +28,7 @@ struct RrService {
     char *consumer;              /* the worker id: our consumer name */
     char *tmp_dir;               /* job files (0700) */
     GHashTable *jobs;            /* egress id → RrServiceJob */
+    GPtrArray *rooms;            /* RrServiceRoom, every room child not yet reaped */
     gboolean draining, stopping;
     int exit_code;
     guint read_timer, lease_timer, tick_timer, sig_term, sig_int;
@@ -50,7 +52,8 @@ struct RrServiceJob {
     RrJobSpec *spec; /* NULL for a rejected job */
     char *type;      /* "room_composite", "audio_room_composite", ... */
     double cost;
-    RrServiceChild *child;
+    RrServiceChild *child; /* its own child (one process per job), or NULL */
+    RrServiceRoom *room;   /* the room child it runs in (until its final status), or NULL */
     char *job_file;
     JsonArray *prev_files; /* earlier parts' fileResults */
     JsonNode *info;        /* the latest EgressInfo from the child (or ours) */
@@ -81,6 +84,26 @@ void rr_service_job_control(RrServiceJob *j);
 void rr_service_spool_start(RrService *s);
 /* The service goes away: a retry still running updates no status. */
 void rr_service_spool_detach(RrService *s);
+
+/* Its child's status or progress line. */
+void rr_service_job_event(RrServiceJob *j, const RrChildEvent *ev);
+/* The recording is over: its process ended (@crashed, with @exit_code and @term_signal
+ * as RrServiceChildCallbacks.exited gives them), or its room child reported its final
+ * status (@crashed FALSE). A job without a final status is FAILED. */
+void rr_service_job_ended(RrServiceJob *j, gboolean crashed, int exit_code, int term_signal);
+
+/* service-room.c: room children (`roomrec record --host`), see docs/WORKER.md. */
+/* Runs @j in the open room child of its room, or in a new one. */
+gboolean rr_service_room_start_job(RrService *s, RrServiceJob *j, GError **error);
+/* Sends @control (stop or layout) for @j; FALSE when its room child does not listen. */
+gboolean rr_service_room_send(RrServiceJob *j, const RrControl *control);
+/* @j is freed while still in a room child: forget it there. */
+void rr_service_room_detach(RrServiceJob *j);
+/* SIGKILL to every room child (the second stop). */
+void rr_service_rooms_kill(RrService *s);
+/* The pids of the room children (appended to @pids, ints). */
+void rr_service_rooms_pids(RrService *s, GArray *pids);
+void rr_service_room_free(RrServiceRoom *r);
 
 /* service-health.c */
 gboolean rr_service_health_start(RrService *s, GError **error);

@@ -186,6 +186,7 @@ void rr_service_stop_all(RrService *s)
             if (j->child && !j->gone)
                 rr_service_child_signal(j->child, SIGKILL);
         }
+        rr_service_rooms_kill(s);
         return;
     }
     s->stopping = TRUE;
@@ -266,6 +267,7 @@ RrService *rr_service_new(const RrServiceOptions *opts, GError **error)
     s->jobs =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)rr_service_job_free);
     s->results = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    s->rooms = g_ptr_array_new_with_free_func((GDestroyNotify)rr_service_room_free);
     s->loop = g_main_loop_new(NULL, FALSE);
     s->tmp_dir = g_dir_make_tmp("roomrec-worker-XXXXXX", error);
     if (!s->tmp_dir) {
@@ -330,6 +332,7 @@ void rr_service_free(RrService *s)
     rr_service_health_stop(s);
     rr_service_spool_detach(s);
     g_clear_pointer(&s->jobs, g_hash_table_unref);
+    g_clear_pointer(&s->rooms, g_ptr_array_unref);
     g_clear_pointer(&s->results, g_hash_table_unref);
     g_clear_pointer(&s->webhooks, rr_webhook_notifier_free);
     g_clear_pointer(&s->admission, rr_admission_free);

@@ -1,5 +1,6 @@
 /* worker/service: `roomrec worker`, the supervisor — jobs from Redis, one child process
- * per recording, leases, status, control, drain.
+ * per room (its recordings side by side, worker/service-room) or per job, leases, status,
+ * control, drain.
  *
  *   queue/ (Redis) ──rr_queue_read (cost fits)──► RrService ──spawn──► roomrec record (child)
  *        ▲  status hash + events, ack, lease refresh    │  ◄──status lines── │
@@ -24,6 +25,9 @@ typedef struct {
     const char *output_dir;         /* relative output paths go here; NULL: cwd */
     const char *const *record_args; /* extra `roomrec record` flags (ICE options) */
     const char *exe;                /* the binary for children; NULL: /proc/self/exe */
+    guint jobs_per_child;           /* > 1: the jobs of one room share a room child
+                                       (`record --host`), up to this many; 0: 64;
+                                       1: one `record --job-file` child per job */
 } RrServiceOptions;
 
 RrService *rr_service_new(const RrServiceOptions *options, GError **error);

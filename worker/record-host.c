@@ -1,0 +1,306 @@
+/* worker/record-host: a room child running several recordings. See record-host.h. */
+#include "worker/record-host.h"
+
+#include "worker/child-proto.h"
+#include "worker/log.h"
+#include "worker/record-link.h"
+#include "worker/worker-error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PROGRESS_MS 2000
+
+typedef struct {
+    RrRecordHost *host;
+    char *egress_id;
+    RrJobSpec *spec;
+    RrRecorder *rec;
+    guint free_source;
+} Entry;
+
+struct RrRecordHost {
+    int status_fd, control_fd;
+    RrRecorderConfig base;
+    GMainLoop *loop;
+    GHashTable *entries; /* egress id → Entry */
+    guint control_watch, progress_timer;
+    GString *inbuf;
+    gboolean control_closed;
+    gboolean log_tagged;
+};
+
+static void entry_free(Entry *e)
+{
+    if (e->free_source)
+        g_source_remove(e->free_source);
+    rr_recorder_free(e->rec);
+    rr_job_spec_free(e->spec);
+    g_free(e->egress_id);
+    g_free(e);
+}
+
+static void write_line(RrRecordHost *h, const char *json)
+{
+    if (h->status_fd < 0)
+        return;
+    if (!rr_record_link_write_line(h->status_fd, json)) {
+        g_message("record: status pipe closed (%s)", g_strerror(errno));
+        close(h->status_fd);
+        h->status_fd = -1;
+    }
+}
+
+static void maybe_done(RrRecordHost *h)
+{
+    if (h->control_closed && g_hash_table_size(h->entries) == 0 && h->loop)
+        g_main_loop_quit(h->loop);
+}
+
+static void on_status(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
+{
+    Entry *e = ud;
+    g_autofree char *json =
+        rr_record_link_status_json(info, rr_recorder_get_output_path(r), e->egress_id);
+    write_line(e->host, json);
+}
+
+static gboolean free_entry(gpointer ud)
+{
+    Entry *e = ud;
+    RrRecordHost *h = e->host;
+    e->free_source = 0;
+    g_hash_table_remove(h->entries, e->egress_id);
+    maybe_done(h);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_finished(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
+{
+    Entry *e = ud;
+    g_message("record: %s ended %s", e->egress_id, rr_egress_status_to_string(info->status));
+    /* Not from inside the recorder's own callback. */
+    if (!e->free_source)
+        e->free_source = g_idle_add(free_entry, e);
+}
+
+static const RrRecorderCallbacks callbacks = {.status = on_status, .finished = on_finished};
+
+/* A FAILED status for a recording that could not start. */
+static void refuse(RrRecordHost *h, const char *egress_id, const RrJobSpec *spec, const char *why)
+{
+    g_warning("record: %s not started: %s", egress_id, why);
+    g_autoptr(RrEgressInfo) info = rr_egress_info_new(egress_id, spec);
+    rr_egress_info_set_error(info, why, 400, NULL);
+    info->ended_at = rr_egress_now_ns();
+    rr_egress_info_set_status(info, RR_EGRESS_FAILED);
+    g_autofree char *json = rr_record_link_status_json(info, NULL, egress_id);
+    write_line(h, json);
+}
+
+static void start(RrRecordHost *h, RrHostCommand *cmd)
+{
+    if (g_hash_table_contains(h->entries, cmd->egress_id)) {
+        g_warning("record: %s is already recording here: start ignored", cmd->egress_id);
+        return;
+    }
+    g_autoptr(GError) error = NULL;
+    g_autoptr(RrJobSpec) spec = rr_job_spec_parse(cmd->job_json, -1, &error);
+    if (!spec) {
+        refuse(h, cmd->egress_id, NULL, error->message);
+        return;
+    }
+    rr_log_add_secret(spec->token);
+    rr_log_add_secret(spec->api_secret);
+    if (!h->log_tagged && spec->room_name) {
+        g_autofree char *tag = g_strconcat("room ", spec->room_name, NULL);
+        rr_log_set_job_id(tag);
+        h->log_tagged = TRUE;
+    }
+    RrRecorderConfig cfg = h->base;
+    cfg.job = spec;
+    cfg.egress_id = cmd->egress_id;
+    cfg.part = cmd->part > 1 ? cmd->part : 0;
+    if (spec->ws_url)
+        cfg.session.url = spec->ws_url;
+    if (spec->token)
+        cfg.session.token = spec->token;
+    if (spec->api_key)
+        cfg.session.api_key = spec->api_key;
+    if (spec->api_secret)
+        cfg.session.api_secret = spec->api_secret;
+    if (!cfg.session.url ||
+        (!cfg.session.token && (!cfg.session.api_key || !cfg.session.api_secret))) {
+        refuse(h, cmd->egress_id, spec,
+               "ws_url: a LiveKit URL and either a token or an API key and secret are needed "
+               "(in the job or the worker's config)");
+        return;
+    }
+    Entry *e = g_new0(Entry, 1);
+    e->host = h;
+    e->egress_id = g_strdup(cmd->egress_id);
+    e->spec = g_steal_pointer(&spec);
+    e->rec = rr_recorder_new(NULL, &cfg, &callbacks, e, &error);
+    if (!e->rec) {
+        refuse(h, cmd->egress_id, e->spec, error->message);
+        entry_free(e);
+        return;
+    }
+    g_hash_table_replace(h->entries, e->egress_id, e);
+    g_message("record: %s starts (%u recording here)", e->egress_id, g_hash_table_size(h->entries));
+    rr_recorder_start(e->rec);
+}
+
+static void handle_line(RrRecordHost *h, const char *line, gsize len)
+{
+    RrHostCommand cmd;
+    g_autoptr(GError) error = NULL;
+    if (len == 0)
+        return;
+    if (!rr_host_command_parse(line, (gssize)len, &cmd, &error)) {
+        g_warning("record: command ignored: %s", error->message);
+        return;
+    }
+    if (cmd.kind == RR_HOST_START) {
+        start(h, &cmd);
+    } else {
+        Entry *e = g_hash_table_lookup(h->entries, cmd.egress_id);
+        if (!e) {
+            g_warning("record: %s is not recording here: command ignored", cmd.egress_id);
+        } else if (cmd.kind == RR_HOST_STOP) {
+            g_message("record: %s: stopping (stop requested)", e->egress_id);
+            rr_recorder_stop(e->rec);
+        } else if (!rr_recorder_set_layout(e->rec, cmd.layout, &error)) {
+            g_warning("record: %s: layout %s not applied: %s", e->egress_id, cmd.layout,
+                      error->message);
+        } else {
+            g_message("record: %s: layout now %s", e->egress_id, cmd.layout);
+        }
+    }
+    rr_host_command_clear(&cmd);
+}
+
+static gboolean on_control(gint fd, GIOCondition cond, gpointer ud)
+{
+    RrRecordHost *h = ud;
+    char buf[16384];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return G_SOURCE_CONTINUE;
+    if (n <= 0) {
+        h->control_watch = 0;
+        h->control_closed = TRUE;
+        if (g_hash_table_size(h->entries) > 0)
+            rr_record_host_stop_all(h, "the worker closed the control pipe");
+        maybe_done(h);
+        return G_SOURCE_REMOVE;
+    }
+    g_string_append_len(h->inbuf, buf, n);
+    char *nl;
+    while ((nl = memchr(h->inbuf->str, '\n', h->inbuf->len))) {
+        gsize len = (gsize)(nl - h->inbuf->str);
+        *nl = '\0';
+        handle_line(h, h->inbuf->str, len);
+        g_string_erase(h->inbuf, 0, (gssize)len + 1);
+    }
+    if (h->inbuf->len > RR_CHILD_PROTO_MAX_LINE) {
+        g_warning("record: command line too long, dropped");
+        g_string_truncate(h->inbuf, 0);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_progress(gpointer ud)
+{
+    RrRecordHost *h = ud;
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, h->entries);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        Entry *e = v;
+        RrRecorderProgress p;
+        rr_recorder_get_progress(e->rec, &p);
+        g_autofree char *json =
+            rr_record_link_progress_json(&p, rr_recorder_get_output_path(e->rec), e->egress_id);
+        write_line(h, json);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean open_fd(int fd)
+{
+    return fd > 2 && fcntl(fd, F_GETFD) != -1;
+}
+
+RrRecordHost *rr_record_host_new(int status_fd, int control_fd, const RrRecorderConfig *base,
+                                 GError **error)
+{
+    if (!open_fd(status_fd) || !open_fd(control_fd)) {
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                    "--host needs --status-fd and --control-fd (open file descriptors above 2)");
+        if (status_fd > 2)
+            close(status_fd);
+        if (control_fd > 2)
+            close(control_fd);
+        return NULL;
+    }
+    RrRecordHost *h = g_new0(RrRecordHost, 1);
+    h->status_fd = status_fd;
+    h->control_fd = control_fd;
+    h->base = *base;
+    h->base.job = NULL;
+    h->base.egress_id = NULL;
+    h->entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)entry_free);
+    h->inbuf = g_string_new(NULL);
+    signal(SIGPIPE, SIG_IGN);
+    fcntl(status_fd, F_SETFD, FD_CLOEXEC);
+    fcntl(control_fd, F_SETFD, FD_CLOEXEC);
+    g_unix_set_fd_nonblocking(control_fd, TRUE, NULL);
+    h->control_watch = g_unix_fd_add(control_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_control, h);
+    h->progress_timer = g_timeout_add(PROGRESS_MS, on_progress, h);
+    return h;
+}
+
+void rr_record_host_run(RrRecordHost *h)
+{
+    h->loop = g_main_loop_new(NULL, FALSE);
+    if (!(h->control_closed && g_hash_table_size(h->entries) == 0))
+        g_main_loop_run(h->loop);
+    g_clear_pointer(&h->loop, g_main_loop_unref);
+}
+
+void rr_record_host_stop_all(RrRecordHost *h, const char *why)
+{
+    g_message("record: stopping %u recording(s) (%s)", g_hash_table_size(h->entries), why);
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, h->entries);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        rr_recorder_stop(((Entry *)v)->rec);
+}
+
+guint rr_record_host_count(RrRecordHost *h)
+{
+    return g_hash_table_size(h->entries);
+}
+
+void rr_record_host_free(RrRecordHost *h)
+{
+    if (!h)
+        return;
+    if (h->control_watch)
+        g_source_remove(h->control_watch);
+    if (h->progress_timer)
+        g_source_remove(h->progress_timer);
+    g_hash_table_unref(h->entries);
+    if (h->status_fd >= 0)
+        close(h->status_fd);
+    if (h->control_fd >= 0)
+        close(h->control_fd);
+    g_string_free(h->inbuf, TRUE);
+    g_free(h);
+}
