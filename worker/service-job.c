@@ -210,7 +210,11 @@ static JsonArray *previous_files(RrService *s, const char *egress_id)
 static gboolean spawn(RrServiceJob *j, GError **error)
 {
     RrService *s = j->svc;
-    if (s->opts.jobs_per_child != 1)
+    /* Egresses of a room share a room child (`record --host`), which does not upload yet:
+     * a job with an upload (its own s3 output, or the config's storage) gets a child of
+     * its own, where `record` uploads, spools and reports as it does alone. */
+    gboolean uploads = (j->spec && j->spec->s3) || s->cfg->storage.has_s3;
+    if (s->opts.jobs_per_child != 1 && !uploads)
         return rr_service_room_start_job(s, j, error);
     j->job_file = g_strdup_printf("%s/%s.json", s->tmp_dir, j->q->egress_id);
     if (!g_file_set_contents_full(j->job_file, j->q->job_json, -1, G_FILE_SET_CONTENTS_CONSISTENT,
