@@ -73,6 +73,13 @@ recv_pid=$!
 rc=0
 for _ in $(seq 1 3000); do
   kill -0 "$send_pid" 2>/dev/null || break
+  # A receiver that refuses every POST would keep the sender retrying for its 5 minutes.
+  if [ "$(grep -c '"error"' "$work/recv.out" 2>/dev/null || true)" -ge 3 ] &&
+    ! grep -q '"event"' "$work/recv.out" 2>/dev/null; then
+    echo "webhook_sdk: the SDK refused every webhook:" >&2
+    head -3 "$work/recv.out" >&2
+    exit 1
+  fi
   sleep 0.1
 done
 if kill -0 "$send_pid" 2>/dev/null; then

@@ -8,8 +8,15 @@
 //
 // usage: node webhook_receiver.mjs --port PORT --api-key KEY --api-secret SECRET
 import http from 'node:http';
+import { webcrypto } from 'node:crypto';
 import { EgressStatus, EncodingOptionsPreset } from '@livekit/protocol';
-import { WebhookReceiver } from 'livekit-server-sdk';
+
+// Debian 12's Node 18 has no global Web Crypto in a module; livekit-server-sdk verifies
+// with globalThis.crypto.subtle (Node 19 and later have it). Set it before loading the SDK.
+if (!globalThis.crypto?.subtle) {
+  Object.defineProperty(globalThis, 'crypto', { value: webcrypto, configurable: true });
+}
+const { WebhookReceiver } = await import('livekit-server-sdk');
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => {
