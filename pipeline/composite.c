@@ -5,6 +5,7 @@
 #include "pipeline/elements.h"
 #include "pipeline/pad-time.h"
 #include "pipeline/pipeline-error.h"
+#include "pipeline/output-file.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -294,13 +295,13 @@ static void finish(RrComposite *c, gboolean complete, GError *error /* (transfer
     gboolean failed =
         error != NULL && !g_error_matches(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_TIMEOUT);
     if (!failed && g_file_test(c->temp_path, G_FILE_TEST_EXISTS)) {
-        if (g_rename(c->temp_path, c->path) == 0) {
+        GError *move_error = NULL;
+        if (rr_output_file_commit(c->temp_path, c->path, &move_error))
             result.path = c->path;
-        } else if (error == NULL) {
-            int err = errno;
-            g_set_error(&error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_IO,
-                        "cannot rename %s to %s: %s", c->temp_path, c->path, g_strerror(err));
-        }
+        else if (error == NULL)
+            error = move_error;
+        else
+            g_error_free(move_error);
     }
     GStatBuf st;
     if (g_stat(result.path, &st) == 0)

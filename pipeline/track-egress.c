@@ -3,6 +3,7 @@
 #include "pipeline/elements.h"
 #include "pipeline/pad-time.h"
 #include "pipeline/pipeline-error.h"
+#include "pipeline/output-file.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -156,14 +157,13 @@ static void finish(RrTrackEgress *egress, gboolean complete, GError *error /* (t
     gboolean failed =
         error != NULL && !g_error_matches(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_TIMEOUT);
     if (!failed && g_file_test(egress->temp_path, G_FILE_TEST_EXISTS)) {
-        if (g_rename(egress->temp_path, egress->path) == 0) {
+        GError *move_error = NULL;
+        if (rr_output_file_commit(egress->temp_path, egress->path, &move_error))
             result.path = egress->path;
-        } else if (error == NULL) {
-            int err = errno;
-            g_set_error(&error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_IO,
-                        "cannot rename %s to %s: %s", egress->temp_path, egress->path,
-                        g_strerror(err));
-        }
+        else if (error == NULL)
+            error = move_error;
+        else
+            g_error_free(move_error);
     }
     GStatBuf st;
     if (g_stat(result.path, &st) == 0)

@@ -158,7 +158,14 @@ char *rr_job_reserve_output(const char *path, GError **error)
 {
     for (guint n = 0; n <= RR_JOB_OUTPUT_MAX_TRIES; n++) {
         g_autofree char *name = n == 0 ? g_strdup(path) : numbered_name(path, n);
-        int e = create_exclusive(name);
+        GStatBuf st;
+        if (g_lstat(name, &st) == 0)
+            continue; /* a recording (or anything) already there is kept */
+        /* The pipeline writes NAME.part and renames it to NAME only when the file is
+         * complete (never over an existing file): the .part, created exclusively, is the
+         * reservation, and the final name does not exist before the recording does. */
+        g_autofree char *part = g_strconcat(name, ".part", NULL);
+        int e = create_exclusive(part);
         if (e == EEXIST)
             continue;
         if (e != 0) {
@@ -166,20 +173,7 @@ char *rr_job_reserve_output(const char *path, GError **error)
                         "cannot create output %s: %s", name, g_strerror(e));
             return NULL;
         }
-        /* The pipeline writes NAME.part and renames it over the placeholder: that name
-         * must be free and possible too. */
-        g_autofree char *part = g_strconcat(name, ".part", NULL);
-        e = create_exclusive(part);
-        if (e == 0) {
-            g_unlink(part);
-            return g_steal_pointer(&name);
-        }
-        g_unlink(name);
-        if (e == EEXIST)
-            continue;
-        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_FAILED, "cannot create output %s: %s",
-                    part, g_strerror(e));
-        return NULL;
+        return g_steal_pointer(&name);
     }
     g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_FAILED,
                 "cannot create output %s: it and %u numbered names exist", path,
@@ -189,9 +183,12 @@ char *rr_job_reserve_output(const char *path, GError **error)
 
 void rr_job_release_output(const char *path)
 {
+    if (!path)
+        return;
+    g_autofree char *part = g_strconcat(path, ".part", NULL);
     GStatBuf st;
-    if (path && g_lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
-        g_unlink(path);
+    if (g_lstat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+        g_unlink(part);
 }
 
 static void add_str(JsonBuilder *b, const char *k, const char *v)

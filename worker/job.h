@@ -156,14 +156,14 @@ char *rr_job_composite_output(const RrJobSpec *spec, const RrJobTemplateVars *va
 
 #define RR_JOB_OUTPUT_MAX_TRIES 1000
 
-/* Takes the name @path for an output file without ever overwriting one: creates it
- * exclusively (an empty placeholder that the finished recording is renamed over), or, when
- * it exists, the first free "NAME-1.EXT", "NAME-2.EXT", ...; "NAME.part" (where the
- * pipeline writes) must be free and creatable too. Returns the name taken (transfer full),
- * or NULL with "cannot create output PATH: REASON" (RR_WORKER_ERROR_FAILED). The directory
- * must exist. */
+/* Reserves the output file name @path, or, when it (or its ".part") exists, the first free
+ * "NAME-1.EXT", "NAME-2.EXT", ...: "NAME.part", where the pipeline writes, is created
+ * exclusively as the reservation; NAME itself appears only when the pipeline renames the
+ * finished file to it (never over an existing file). Returns the name taken (transfer
+ * full), or NULL with "cannot create output PATH: REASON" (RR_WORKER_ERROR_FAILED). The
+ * directory must exist. */
 char *rr_job_reserve_output(const char *path, GError **error);
-/* Removes the placeholder @path if it is still an empty regular file (nothing recorded). */
+/* Removes the reservation "@path.part" if it is still empty (nothing was recorded). */
 void rr_job_release_output(const char *path);
 
 /* The output file of a track egress: the expanded filepath (default

@@ -381,8 +381,11 @@ static void test_reserve_output(void)
     g_autofree char *a = rr_job_reserve_output(path, &err);
     g_assert_no_error(err);
     g_assert_cmpstr(a, ==, path);
-    g_assert_true(g_file_test(a, G_FILE_TEST_IS_REGULAR));
-    /* The placeholder is taken: a second job gets "-1". */
+    /* The reservation is NAME.part; NAME appears only with the finished recording. */
+    g_autofree char *part_a = g_strconcat(a, ".part", NULL);
+    g_assert_true(g_file_test(part_a, G_FILE_TEST_IS_REGULAR));
+    g_assert_false(g_file_test(a, G_FILE_TEST_EXISTS));
+    /* Taken: a second job gets "-1". */
     g_autofree char *b = rr_job_reserve_output(path, &err);
     g_assert_no_error(err);
     g_autofree char *want_b = g_build_filename(dir, "room-1.mp4", NULL);
@@ -399,8 +402,7 @@ static void test_reserve_output(void)
     g_assert_cmpstr(old, ==, "old recording");
     g_autofree char *inprog = read_text(part2);
     g_assert_cmpstr(inprog, ==, "in progress");
-    g_autofree char *part3 = g_strconcat(c, ".part", NULL);
-    g_assert_false(g_file_test(part3, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(c, G_FILE_TEST_EXISTS));
 
     /* A name without an extension is numbered at its end. */
     g_autofree char *plain = g_build_filename(dir, "plain", NULL);
@@ -410,11 +412,13 @@ static void test_reserve_output(void)
     g_autofree char *want_p = g_build_filename(dir, "plain-1", NULL);
     g_assert_cmpstr(p, ==, want_p);
 
-    /* Release removes an empty placeholder only. */
+    /* Release removes an empty reservation only. */
+    g_autofree char *part_b = g_strconcat(b, ".part", NULL);
     rr_job_release_output(b);
-    g_assert_false(g_file_test(b, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(part_b, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_set_contents(part_a, "recorded", -1, NULL));
     rr_job_release_output(a);
-    g_assert_true(g_file_test(a, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(part_a, G_FILE_TEST_EXISTS));
     rr_job_release_output(NULL);
 
     /* A name the file system refuses: the path and the reason. */
@@ -432,7 +436,8 @@ static void test_reserve_output(void)
     g_autofree char *fp = g_build_filename(dir, fits, NULL);
     g_autofree char *f = rr_job_reserve_output(fp, &err);
     g_assert_null(f);
-    g_assert_nonnull(strstr(err->message, ".part: "));
+    g_assert_nonnull(strstr(err->message, fp));
+    g_assert_nonnull(strstr(err->message, g_strerror(ENAMETOOLONG)));
     g_assert_false(g_file_test(fp, G_FILE_TEST_EXISTS));
     g_clear_error(&err);
     /* No such directory. */
@@ -442,8 +447,8 @@ static void test_reserve_output(void)
     g_assert_nonnull(strstr(err->message, g_strerror(ENOENT)));
     g_clear_error(&err);
 
-    const char *names[] = {"room.mp4",   "room-1.mp4", "room-2.mp4.part",
-                           "room-3.mp4", "plain",      "plain-1"};
+    const char *names[] = {"room.mp4",        "room.mp4.part", "room-2.mp4.part",
+                           "room-3.mp4.part", "plain",         "plain-1.part"};
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
         g_autofree char *fn = g_build_filename(dir, names[i], NULL);
         g_unlink(fn);
