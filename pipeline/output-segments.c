@@ -106,9 +106,11 @@ static gboolean build(RrSegmentsOutput *s, gboolean video, gboolean audio, GErro
         return FALSE;
     }
     /* message-forward: the splitmuxsink's final EOS reaches the bus (as GstBinForwarded),
-     * after its last segment is closed. */
+     * after its last segment is closed. No key frame requests: the encoder's interval
+     * divides the segment duration already, and a key frame forced a frame after a
+     * regular one would split off a one-frame segment. */
     g_object_set(s->splitmux, "muxer", mux, "max-size-time", (guint64)s->duration_s * GST_SECOND,
-                 "max-size-bytes", (guint64)0, "send-keyframe-requests", TRUE, "message-forward",
+                 "max-size-bytes", (guint64)0, "send-keyframe-requests", FALSE, "message-forward",
                  TRUE, NULL);
     g_signal_connect(s->splitmux, "format-location", G_CALLBACK(on_format_location), s);
     if (video) {

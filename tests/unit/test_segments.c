@@ -362,6 +362,17 @@ static void test_file_segments_images(void)
     g_autofree char *full = read_text(ctx.playlist);
     g_assert_true(g_str_has_suffix(full, "#EXT-X-ENDLIST\n"));
     g_assert_nonnull(strstr(full, "seg_00000.ts"));
+    /* Every segment but the last lasts the requested 2 s (key frames divide it). */
+    g_auto(GStrv) lines = g_strsplit(full, "\n", -1);
+    guint extinf = 0;
+    for (char **l = lines; *l; l++) {
+        if (!g_str_has_prefix(*l, "#EXTINF:"))
+            continue;
+        double d = g_ascii_strtod(*l + 8, NULL);
+        if (++extinf < ctx.result.segments.segment_count)
+            g_assert_cmpfloat(fabs(d - 2.0), <, 0.1);
+    }
+    g_assert_cmpuint(extinf, ==, ctx.result.segments.segment_count);
     g_assert_true(decodes(ctx.playlist)); /* ffmpeg plays the HLS playlist in order */
     double hls_dur = probe_double(ctx.playlist, "format=duration");
     g_assert_cmpfloat(fabs(hls_dur - file_dur), <, 1.0);
