@@ -38,6 +38,23 @@ typedef struct {
     gint64 size;                 /* bytes */
 } RrFileResult;
 
+/* LiveKit SegmentsInfo. */
+typedef struct {
+    char *playlist_name, *playlist_location;           /* base name, full path */
+    char *live_playlist_name, *live_playlist_location; /* NULL: none */
+    gint64 duration;                                   /* ns */
+    gint64 size;                                       /* bytes */
+    gint64 segment_count;
+    gint64 started_at, ended_at; /* unix ns */
+} RrSegmentsResultInfo;
+
+/* LiveKit ImagesInfo. */
+typedef struct {
+    char *filename_prefix;
+    gint64 image_count;
+    gint64 started_at, ended_at; /* unix ns */
+} RrImagesResultInfo;
+
 typedef struct {
     char *egress_id;
     char *room_id;
@@ -48,6 +65,8 @@ typedef struct {
     int error_code;                          /* 0: none */
     char *details;                           /* NULL: none */
     GPtrArray *file_results;                 /* RrFileResult* */
+    GPtrArray *segment_results;              /* RrSegmentsResultInfo* */
+    GPtrArray *image_results;                /* RrImagesResultInfo* */
     const RrJobSpec *job;                    /* (borrowed, may be NULL) for the echo */
 } RrEgressInfo;
 
@@ -59,6 +78,10 @@ void rr_egress_info_set_status(RrEgressInfo *info, RrEgressStatus status);
 /* Sets error (and its code and details; NULL keeps them unset). */
 void rr_egress_info_set_error(RrEgressInfo *info, const char *error, int code, const char *details);
 RrFileResult *rr_egress_info_add_file(RrEgressInfo *info, const char *location);
+/* (Added) A segments result for @playlist (and @live_playlist, may be NULL). */
+RrSegmentsResultInfo *rr_egress_info_add_segments(RrEgressInfo *info, const char *playlist,
+                                                  const char *live_playlist);
+RrImagesResultInfo *rr_egress_info_add_images(RrEgressInfo *info, const char *prefix);
 
 /* Appends the info as one JSON object value. */
 void rr_egress_info_build_json(const RrEgressInfo *info, JsonBuilder *builder);
