@@ -27,6 +27,21 @@ static GstElement *add(GstElement *bin, const char *factory, const char *name, G
     return e;
 }
 
+/* Frames before this media time are not captured: the tiles appear with their first
+ * decoded frames, so the recording's first frames show little more than the background. */
+#define FIRST_CAPTURE_MS 500
+
+static GstPadProbeReturn on_early_frame(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    (void)pad;
+    (void)data;
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (GST_BUFFER_PTS_IS_VALID(buf) &&
+        GST_BUFFER_PTS(buf) < (GstClockTime)FIRST_CAPTURE_MS * GST_MSECOND)
+        return GST_PAD_PROBE_DROP;
+    return GST_PAD_PROBE_OK;
+}
+
 static void set_caps(GstElement *capsfilter, const char *str)
 {
     g_autoptr(GstCaps) caps = gst_caps_from_string(str);
@@ -67,6 +82,7 @@ static gboolean build(RrImagesOutput *o, const RrImagesConfig *config, GError **
         return FALSE;
     }
     g_autoptr(GstPad) target = gst_element_get_static_pad(q, "sink");
+    gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_BUFFER, on_early_frame, NULL, NULL);
     gst_element_add_pad(bin, gst_ghost_pad_new("sink", target));
     return TRUE;
 }

@@ -8,6 +8,8 @@
  *   raw video tee     → [images bin: leaky queue → videorate (1/interval fps) →
  *                        videoscale → jpegenc → multifilesink]
  *
+ * Images start half a second into the recording (its first frames show little more than
+ * the background, the tiles appearing with their first decoded frames).
  * Files are named PREFIX_00000.ts / PREFIX_00000.jpeg (INDEX) or PREFIX_<UTC time,
  * YYYYMMDDhhmmssmmm>.ts/.jpeg (TIMESTAMP). Every file, once closed, is reported through
  * an RrOutputClosedFunc (the hook for uploads): a segment, then the playlist and the live
