@@ -631,6 +631,10 @@ static gboolean link_tee(RrComposite *c, GstElement *tee, GstElement *element, c
     GstElement *queue = add(c, "queue", queue_name, error);
     if (queue == NULL || !link_many(error, tee, queue, NULL))
         return FALSE;
+    /* Encoded media is small: a branch that waits (a muxer interleaving audio and video,
+     * splitmuxsink collecting a GOP) must not hold up the tee and so the other outputs. */
+    g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                 (guint64)(10 * GST_SECOND), NULL);
     g_autoptr(GstPad) src = gst_element_get_static_pad(queue, "src");
     GstPad *sink = gst_element_get_static_pad(element, pad_name);
     if (sink == NULL &&

@@ -14,6 +14,8 @@ struct RrImagesOutput {
     GstElement *bin; /* (owned), message-forward: its sink's EOS reaches the bus */
     GstElement *sink;
     guint count;
+    GMutex lock;
+    gint64 wall_base; /* under lock: unix µs of media time 0 (set by the first frame), 0: unset */
 };
 
 static GstElement *add(GstElement *bin, const char *factory, const char *name, GError **error)
@@ -34,10 +36,18 @@ static GstElement *add(GstElement *bin, const char *factory, const char *name, G
 static GstPadProbeReturn on_early_frame(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
     (void)pad;
-    (void)data;
+    RrImagesOutput *o = data;
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-    if (GST_BUFFER_PTS_IS_VALID(buf) &&
-        GST_BUFFER_PTS(buf) < (GstClockTime)FIRST_CAPTURE_MS * GST_MSECOND)
+    if (!GST_BUFFER_PTS_IS_VALID(buf))
+        return GST_PAD_PROBE_OK;
+    g_mutex_lock(&o->lock);
+    if (o->wall_base == 0) {
+        /* The wall clock of media time 0, for TIMESTAMP names: taken as frames arrive (in
+         * real time), not when the bus reports a file (which may come late). */
+        o->wall_base = g_get_real_time() - (gint64)(GST_BUFFER_PTS(buf) / GST_USECOND);
+    }
+    g_mutex_unlock(&o->lock);
+    if (GST_BUFFER_PTS(buf) < (GstClockTime)FIRST_CAPTURE_MS * GST_MSECOND)
         return GST_PAD_PROBE_DROP;
     return GST_PAD_PROBE_OK;
 }
@@ -82,7 +92,7 @@ static gboolean build(RrImagesOutput *o, const RrImagesConfig *config, GError **
         return FALSE;
     }
     g_autoptr(GstPad) target = gst_element_get_static_pad(q, "sink");
-    gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_BUFFER, on_early_frame, NULL, NULL);
+    gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_BUFFER, on_early_frame, o, NULL);
     gst_element_add_pad(bin, gst_ghost_pad_new("sink", target));
     return TRUE;
 }
@@ -112,6 +122,7 @@ RrImagesOutput *rr_images_output_new(const RrImagesConfig *config, RrOutputClose
     o->suffix = config->suffix;
     o->closed = closed;
     o->user_data = user_data;
+    g_mutex_init(&o->lock);
     o->bin = gst_object_ref_sink(gst_bin_new("images"));
     g_object_set(o->bin, "message-forward", TRUE, NULL);
     if (!build(o, config, error)) {
@@ -126,6 +137,7 @@ void rr_images_output_free(RrImagesOutput *o)
     if (o == NULL)
         return;
     gst_clear_object(&o->bin);
+    g_mutex_clear(&o->lock);
     g_free(o->prefix);
     g_free(o);
 }
@@ -142,7 +154,15 @@ static gboolean image_written(RrImagesOutput *o, const GstStructure *st, GError 
         return TRUE;
     g_autofree char *path = g_strdup(filename);
     if (o->suffix == RR_FILE_SUFFIX_TIMESTAMP) {
-        g_autofree char *ts = rr_output_timestamp_suffix(g_get_real_time());
+        /* The capture time: media time 0's wall clock + the image's timestamp. */
+        GstClockTime pts = GST_CLOCK_TIME_NONE;
+        gst_structure_get_clock_time(st, "timestamp", &pts);
+        g_mutex_lock(&o->lock);
+        gint64 base = o->wall_base;
+        g_mutex_unlock(&o->lock);
+        gint64 when = base && GST_CLOCK_TIME_IS_VALID(pts) ? base + (gint64)(pts / GST_USECOND)
+                                                           : g_get_real_time();
+        g_autofree char *ts = rr_output_timestamp_suffix(when);
         g_autofree char *final = g_strdup_printf("%s_%s.jpeg", o->prefix, ts);
         if (g_rename(filename, final) != 0) {
             int err = errno;
