@@ -117,7 +117,15 @@ struct RrComposite {
     GstElement *pipeline;
     GstElement *compositor; /* NULL without video */
     GstElement *mixer;      /* NULL without audio */
-    GstElement *sink;
+    GstElement *sink;       /* filesink; NULL without a file */
+    GstElement *venc_tee;   /* encoded video (NULL without video) */
+    GstElement *aenc_tee;   /* encoded audio (NULL without audio) */
+    GstElement *vraw_tee;   /* raw video for images (NULL without images) */
+    gboolean has_file;
+    RrSegmentsOutput *segments; /* NULL: none */
+    RrImagesOutput *images;     /* NULL: none */
+    guint outputs_pending;      /* context thread: outputs the end of stream has not reached */
+    GError *output_error;       /* context thread: a playlist or image could not be written */
     RrCompGate vgate, agate;
 
     /* Shared with streaming threads. */

@@ -8,6 +8,7 @@
 #include "pipeline/output-file.h"
 
 #include <errno.h>
+#include <math.h>
 #include <glib/gstdio.h>
 #include <gst/audio/audio.h>
 #include <string.h>
@@ -47,6 +48,9 @@ void rr_comp_unref(RrComposite *c)
         return;
     g_clear_pointer(&c->recv, rr_recv_free);
     gst_clear_object(&c->pipeline);
+    g_clear_pointer(&c->segments, rr_segments_output_free);
+    g_clear_pointer(&c->images, rr_images_output_free);
+    g_clear_error(&c->output_error);
     g_queue_clear_full(&c->video_pending, rr_comp_snapshot_free);
     g_queue_clear_full(&c->audio_pending, rr_comp_snapshot_free);
     g_ptr_array_unref(c->to_release);
@@ -288,13 +292,16 @@ static void finish(RrComposite *c, gboolean complete, GError *error /* (transfer
         g_clear_pointer(&c->timeout_source, g_source_unref);
     }
     gst_element_set_state(c->pipeline, GST_STATE_NULL);
+    if (error == NULL && c->output_error != NULL)
+        error = g_steal_pointer(&c->output_error);
 
-    RrCompositeResult result = {.path = c->temp_path, .complete = complete};
+    RrCompositeResult result = {.path = c->has_file ? c->temp_path : NULL, .complete = complete};
     /* A failed file keeps its temporary name; a finished or timed-out one (playable up
      * to its last fragment) gets its final name. */
     gboolean failed =
         error != NULL && !g_error_matches(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_TIMEOUT);
-    if (!failed && g_file_test(c->temp_path, G_FILE_TEST_EXISTS)) {
+    result.has_file = c->has_file;
+    if (c->has_file && !failed && g_file_test(c->temp_path, G_FILE_TEST_EXISTS)) {
         GError *move_error = NULL;
         if (rr_output_file_commit(c->temp_path, c->path, &move_error))
             result.path = c->path;
@@ -304,8 +311,18 @@ static void finish(RrComposite *c, gboolean complete, GError *error /* (transfer
             g_error_free(move_error);
     }
     GStatBuf st;
-    if (g_stat(result.path, &st) == 0)
+    if (c->has_file && g_stat(result.path, &st) == 0)
         result.size = (guint64)st.st_size;
+    if (c->segments != NULL) {
+        g_autoptr(GError) e = NULL;
+        result.has_segments = TRUE;
+        if (!rr_segments_output_finish(c->segments, &result.segments, &e) && error == NULL)
+            error = g_steal_pointer(&e);
+    }
+    if (c->images != NULL) {
+        result.has_images = TRUE;
+        rr_images_output_result(c->images, &result.images);
+    }
     g_mutex_lock(&c->lock);
     result.started = c->gate_time;
     if (GST_CLOCK_TIME_IS_VALID(c->gate_time) && GST_CLOCK_TIME_IS_VALID(c->last_end) &&
@@ -315,13 +332,43 @@ static void finish(RrComposite *c, gboolean complete, GError *error /* (transfer
     g_mutex_unlock(&c->lock);
     g_message("composite %s: %s, %" G_GUINT64_FORMAT " bytes, %" GST_TIME_FORMAT
               ", %" G_GUINT64_FORMAT " video frames%s%s",
-              result.path, complete ? "complete" : "incomplete", result.size,
+              c->path, complete ? "complete" : "incomplete", result.size,
               GST_TIME_ARGS(result.duration), result.video_frames, error ? ": " : "",
               error ? error->message : "");
+    if (c->has_file && result.path == c->path && c->callbacks.file_closed)
+        c->callbacks.file_closed(c->path, RR_OUTPUT_FILE, c->user_data);
     /* Last: the callback may free the composite. */
     if (c->callbacks.finished)
         c->callbacks.finished(&result, error, c->user_data);
     g_clear_error(&error);
+}
+
+/* The end of the stream reached one more output: finish once it reached all. */
+static void output_ended(RrComposite *c, const char *what)
+{
+    GST_INFO("composite %s: end of stream reached the %s", c->path, what);
+    if (c->outputs_pending > 0)
+        c->outputs_pending--;
+    if (c->outputs_pending == 0 && c->state == STATE_STOPPING)
+        finish(c, TRUE, NULL);
+}
+
+static void on_output_message(RrComposite *c, GstMessage *msg)
+{
+    gboolean ended = FALSE;
+    g_autoptr(GError) e = NULL;
+    if (c->segments != NULL && rr_segments_output_handle_message(c->segments, msg, &ended, &e)) {
+        if (ended)
+            output_ended(c, "segments");
+    } else if (c->images != NULL && rr_images_output_handle_message(c->images, msg, &ended, &e)) {
+        if (ended)
+            output_ended(c, "images");
+    }
+    if (e != NULL) {
+        g_warning("composite %s: %s", c->path, e->message);
+        if (c->output_error == NULL)
+            c->output_error = g_steal_pointer(&e);
+    }
 }
 
 static GError *error_from_message(RrComposite *c, GstMessage *msg)
@@ -355,8 +402,11 @@ static gboolean on_bus_message(GstBus *bus, GstMessage *msg, gpointer data)
         break;
     }
     case GST_MESSAGE_APPLICATION:
-        if (gst_message_has_name(msg, EOS_MESSAGE) && c->state == STATE_STOPPING)
-            finish(c, TRUE, NULL);
+        if (gst_message_has_name(msg, EOS_MESSAGE))
+            output_ended(c, "file");
+        break;
+    case GST_MESSAGE_ELEMENT:
+        on_output_message(c, msg);
         break;
     default:
         break;
@@ -370,8 +420,7 @@ static gboolean on_stop_timeout(gpointer data)
     g_clear_pointer(&c->timeout_source, g_source_unref);
     finish(c, FALSE,
            g_error_new(RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_TIMEOUT,
-                       "end of stream did not reach %s within %u ms", c->temp_path,
-                       c->stop_timeout_ms));
+                       "end of stream did not reach %s within %u ms", c->path, c->stop_timeout_ms));
     return G_SOURCE_REMOVE;
 }
 
@@ -460,21 +509,39 @@ static const char *h264_profile_caps(RrH264Profile p)
     return "main";
 }
 
+/* The key frame interval: the configured one, shortened to divide the segment duration
+ * (segments split at key frames). */
+static guint keyframe_frames(RrComposite *c, const RrSegmentsConfig *segments)
+{
+    const RrEncodeSettings *s = &c->encode;
+    double k = s->keyframe_interval_s;
+    if (segments != NULL) {
+        double seg = segments->segment_duration_s;
+        double n = ceil(seg / k - 1e-9);
+        k = seg / MAX(n, 1.0);
+    }
+    return MAX(1u, (guint)(s->fps * k + 0.5));
+}
+
 /* videotestsrc (live, tiny, invisible: it only clocks the output) → compositor →
- * vgate (output caps) → queue → x264enc → profile caps → h264parse → mux */
-static gboolean build_video(RrComposite *c, GstElement *mux, GError **error)
+ * vgate (output caps) → [tee → images] → queue → x264enc → profile caps → h264parse → tee */
+static gboolean build_video(RrComposite *c, const RrSegmentsConfig *segments, GError **error)
 {
     const RrEncodeSettings *s = &c->encode;
     GstElement *bg = add(c, "videotestsrc", "video_bg", error);
     GstElement *bg_caps = bg ? add(c, "capsfilter", "video_bg_caps", error) : NULL;
     GstElement *comp = bg_caps ? add(c, "compositor", "compositor", error) : NULL;
     GstElement *gate = comp ? add(c, "capsfilter", "vgate", error) : NULL;
-    GstElement *queue = gate ? add(c, "queue", "venc_queue", error) : NULL;
+    GstElement *raw_tee = gate && c->images ? add(c, "tee", "vraw_tee", error) : gate;
+    GstElement *queue = raw_tee ? add(c, "queue", "venc_queue", error) : NULL;
     GstElement *enc = queue ? add(c, "x264enc", "venc", error) : NULL;
     GstElement *prof = enc ? add(c, "capsfilter", "venc_caps", error) : NULL;
     GstElement *parse = prof ? add(c, "h264parse", "vparse", error) : NULL;
-    if (parse == NULL)
+    GstElement *tee = parse ? add(c, "tee", "venc_tee", error) : NULL;
+    if (tee == NULL)
         return FALSE;
+    c->venc_tee = tee;
+    c->vraw_tee = c->images ? raw_tee : NULL;
     c->compositor = comp;
     g_object_set(bg, "is-live", TRUE, NULL);
     gst_util_set_object_arg(G_OBJECT(bg), "pattern", "black");
@@ -490,14 +557,16 @@ static gboolean build_video(RrComposite *c, GstElement *mux, GError **error)
     set_caps(gate, out_str);
     g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                  (guint64)(2 * GST_SECOND), NULL);
-    guint keyint = MAX(1u, (guint)(s->fps * s->keyframe_interval_s + 0.5));
+    guint keyint = keyframe_frames(c, segments);
     g_object_set(enc, "bitrate", s->video_bitrate_kbps, "key-int-max", keyint, NULL);
     gst_util_set_object_arg(G_OBJECT(enc), "speed-preset", "veryfast");
     gst_util_set_object_arg(G_OBJECT(enc), "tune", "zerolatency");
     g_autofree char *prof_str =
         g_strdup_printf("video/x-h264,profile=%s", h264_profile_caps(s->h264_profile));
     set_caps(prof, prof_str);
-    if (!link_many(error, bg, bg_caps, comp, gate, queue, enc, prof, parse, mux, NULL))
+    if (!link_many(error, bg, bg_caps, comp, gate, NULL) ||
+        (c->images && !link_many(error, gate, raw_tee, NULL)) ||
+        !link_many(error, raw_tee, queue, enc, prof, parse, tee, NULL))
         return FALSE;
     /* The background pad only keeps the output going; the compositor's own background
      * (black, or white for -light) fills the frame, and alpha 0 skips the pad. */
@@ -510,8 +579,8 @@ static gboolean build_video(RrComposite *c, GstElement *mux, GError **error)
 
 /* audiotestsrc (live silence) → audiomixer (48 kHz: Opus decoders' rate, so the
  * tracks need no resampling) → agate (mix caps) → queue → audioconvert → audioresample →
- * encoder rate → encoder → mux */
-static gboolean build_audio(RrComposite *c, GstElement *mux, GError **error)
+ * encoder rate → encoder → tee */
+static gboolean build_audio(RrComposite *c, GError **error)
 {
     GstElement *bg = add(c, "audiotestsrc", "audio_bg", error);
     GstElement *bg_caps = bg ? add(c, "capsfilter", "audio_bg_caps", error) : NULL;
@@ -532,8 +601,10 @@ static gboolean build_audio(RrComposite *c, GstElement *mux, GError **error)
     } else if (rate != NULL) {
         enc = add(c, "opusenc", "aenc", error);
     }
-    if (enc == NULL)
+    GstElement *tee = enc ? add(c, "tee", "aenc_tee", error) : NULL;
+    if (tee == NULL)
         return FALSE;
+    c->aenc_tee = tee;
     c->mixer = mixer;
     g_object_set(bg, "is-live", TRUE, "samplesperbuffer", (gint)(c->audio_rate / 50), NULL);
     gst_util_set_object_arg(G_OBJECT(bg), "wave", "silence");
@@ -547,20 +618,49 @@ static gboolean build_audio(RrComposite *c, GstElement *mux, GError **error)
     g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                  (guint64)(2 * GST_SECOND), NULL);
     g_object_set(enc, "bitrate", (gint)(c->encode.audio_bitrate_kbps * 1000), NULL);
-    if (!link_many(error, bg, bg_caps, mixer, gate, queue, conv, resample, rate, enc, mux, NULL))
+    if (!link_many(error, bg, bg_caps, mixer, gate, queue, conv, resample, rate, enc, tee, NULL))
         return FALSE;
     setup_gate(c, &c->agate, gate, FALSE);
     return TRUE;
 }
 
-static gboolean build(RrComposite *c, GError **error)
+/* @tee → queue → @element's pad @pad_name: a static pad, else a request pad of that
+ * template ("video_%u"), else oggmux's "sink_%u". */
+static gboolean link_tee(RrComposite *c, GstElement *tee, GstElement *element, const char *pad_name,
+                         const char *queue_name, GError **error)
 {
-    RrRecvCallbacks rcb = {.rtcp_out = on_rtcp_out, .first_media = on_first_media};
-    c->recv = rr_recv_new(c->context, c->latency_ms, &rcb, c, error);
-    if (c->recv == NULL)
+    GstElement *queue = add(c, "queue", queue_name, error);
+    if (queue == NULL || !link_many(error, tee, queue, NULL))
         return FALSE;
-    gst_bin_add(GST_BIN(c->pipeline), rr_recv_get_bin(c->recv));
+    /* Encoded media is small: a branch that waits (a muxer interleaving audio and video,
+     * splitmuxsink collecting a GOP) must not hold up the tee and so the other outputs. */
+    g_object_set(queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                 (guint64)(10 * GST_SECOND), NULL);
+    g_autoptr(GstPad) src = gst_element_get_static_pad(queue, "src");
+    GstPad *sink = gst_element_get_static_pad(element, pad_name);
+    if (sink == NULL &&
+        gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(element), pad_name) != NULL)
+        sink = gst_element_request_pad_simple(element, pad_name);
+    if (sink == NULL)
+        sink = gst_element_request_pad_simple(element, "sink_%u");
+    g_autoptr(GstPad) sink_ref = sink;
+    if (sink == NULL || gst_pad_link(src, sink) != GST_PAD_LINK_OK) {
+        g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_FAILED, "cannot link %s to %s",
+                    queue_name, GST_ELEMENT_NAME(element));
+        return FALSE;
+    }
+    return TRUE;
+}
 
+static void on_output_closed(const char *path, RrOutputKind kind, gpointer data)
+{
+    RrComposite *c = data;
+    if (c->callbacks.file_closed)
+        c->callbacks.file_closed(path, kind, c->user_data);
+}
+
+static gboolean build_file(RrComposite *c, GError **error)
+{
     GstElement *mux = add(
         c, rr_elements_composite_muxer(c->container, c->has_video, c->audio_codec), "mux", error);
     GstElement *sink = mux ? add(c, "filesink", "file", error) : NULL;
@@ -574,11 +674,58 @@ static gboolean build(RrComposite *c, GError **error)
      * a buffered filesink would flush its last 64 kB; and what a killed process wrote is
      * on disk. */
     gst_util_set_object_arg(G_OBJECT(sink), "buffer-mode", "unbuffered");
-    if ((c->has_video && !build_video(c, mux, error)) ||
-        (c->has_audio && !build_audio(c, mux, error)) || !link_many(error, mux, sink, NULL))
+    if ((c->has_video && !link_tee(c, c->venc_tee, mux, "video_%u", "file_vqueue", error)) ||
+        (c->has_audio && !link_tee(c, c->aenc_tee, mux, "audio_%u", "file_aqueue", error)) ||
+        !link_many(error, mux, sink, NULL))
         return FALSE;
     g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(sink, "sink");
     gst_pad_add_probe(sink_pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_sink_event, c, NULL);
+    c->outputs_pending++;
+    return TRUE;
+}
+
+static gboolean build(RrComposite *c, const RrCompositeConfig *config, GError **error)
+{
+    RrRecvCallbacks rcb = {.rtcp_out = on_rtcp_out, .first_media = on_first_media};
+    c->recv = rr_recv_new(c->context, c->latency_ms, &rcb, c, error);
+    if (c->recv == NULL)
+        return FALSE;
+    gst_bin_add(GST_BIN(c->pipeline), rr_recv_get_bin(c->recv));
+
+    if (config->segments != NULL) {
+        c->segments = rr_segments_output_new(config->segments, c->has_video, c->has_audio,
+                                             on_output_closed, c, error);
+        if (c->segments == NULL)
+            return FALSE;
+    }
+    if (config->images != NULL) {
+        c->images = rr_images_output_new(config->images, on_output_closed, c, error);
+        if (c->images == NULL)
+            return FALSE;
+    }
+    if ((c->has_video && !build_video(c, config->segments, error)) ||
+        (c->has_audio && !build_audio(c, error)) || (c->has_file && !build_file(c, error)))
+        return FALSE;
+    if (c->segments != NULL) {
+        GstElement *bin = rr_segments_output_get_bin(c->segments);
+        gst_bin_add(GST_BIN(c->pipeline), gst_object_ref(bin));
+        if ((c->has_video && !link_tee(c, c->venc_tee, bin, "video", "seg_vtee_queue", error)) ||
+            (c->has_audio && !link_tee(c, c->aenc_tee, bin, "audio", "seg_atee_queue", error)))
+            return FALSE;
+        c->outputs_pending++;
+    }
+    if (c->images != NULL) {
+        GstElement *bin = rr_images_output_get_bin(c->images);
+        gst_bin_add(GST_BIN(c->pipeline), gst_object_ref(bin));
+        g_autoptr(GstPad) src = gst_element_request_pad_simple(c->vraw_tee, "src_%u");
+        g_autoptr(GstPad) sink = gst_element_get_static_pad(bin, "sink");
+        if (src == NULL || gst_pad_link(src, sink) != GST_PAD_LINK_OK) {
+            g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_FAILED,
+                        "cannot link the images output");
+            return FALSE;
+        }
+        c->outputs_pending++;
+    }
 
     g_autoptr(GstBus) bus = gst_element_get_bus(c->pipeline);
     c->bus_source = gst_bus_create_watch(bus);
@@ -589,9 +736,23 @@ static gboolean build(RrComposite *c, GError **error)
 
 static gboolean validate(const RrCompositeConfig *config, GError **error)
 {
-    if (config->path == NULL || *config->path == '\0') {
+    gboolean extra = config->segments != NULL || config->images != NULL;
+    if ((config->path == NULL && !extra) || (config->path != NULL && *config->path == '\0')) {
         g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_INVALID_INPUT,
                     "no output path given");
+        return FALSE;
+    }
+    if (config->images != NULL && config->audio_only) {
+        g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_INVALID_INPUT,
+                    "image outputs need video (the recording is audio-only)");
+        return FALSE;
+    }
+    if (config->segments != NULL && !config->video_only &&
+        rr_audio_codec_resolve(config->encode.audio_codec,
+                               config->path ? config->container : RR_CONTAINER_MP4) !=
+            RR_AUDIO_CODEC_AAC) {
+        g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_INVALID_INPUT,
+                    "segment outputs (HLS) need AAC audio");
         return FALSE;
     }
     if (config->audio_only && config->video_only) {
@@ -614,6 +775,8 @@ static gboolean validate(const RrCompositeConfig *config, GError **error)
     if (!rr_encode_settings_validate(&config->encode, error) ||
         !rr_layout_parse(config->layout, NULL, NULL, error))
         return FALSE;
+    if (config->path == NULL)
+        return TRUE;
     g_autofree char *dir = g_path_get_dirname(config->path);
     if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
         g_set_error(error, RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_IO,
@@ -651,15 +814,22 @@ RrComposite *rr_composite_new(const RrCompositeConfig *config, GMainContext *con
     if (callbacks)
         c->callbacks = *callbacks;
     c->user_data = user_data;
-    c->path = g_strdup(config->path);
-    c->temp_path = g_strconcat(config->path, ".part", NULL);
-    c->container = config->container;
+    c->has_file = config->path != NULL;
+    if (c->has_file) {
+        c->path = g_strdup(config->path);
+        c->temp_path = g_strconcat(config->path, ".part", NULL);
+    } else {
+        /* The name in messages. */
+        c->path =
+            g_strdup(config->segments ? config->segments->playlist_path : config->images->prefix);
+    }
+    c->container = c->has_file ? config->container : RR_CONTAINER_MP4;
     c->has_video = !config->audio_only;
     c->has_audio = !config->video_only;
     c->tile_text =
         c->has_video && rr_elements_optional("textoverlay", "name tiles are drawn without names");
     c->encode = config->encode;
-    c->audio_codec = rr_audio_codec_resolve(config->encode.audio_codec, config->container);
+    c->audio_codec = rr_audio_codec_resolve(config->encode.audio_codec, c->container);
     c->audio_rate = 48000;
     c->latency_ms = config->latency_ms ? config->latency_ms : RR_RECV_DEFAULT_LATENCY_MS;
     c->fragment_ms = config->fragment_ms ? config->fragment_ms : DEFAULT_FRAGMENT_MS;
@@ -672,7 +842,7 @@ RrComposite *rr_composite_new(const RrCompositeConfig *config, GMainContext *con
     g_queue_init(&c->video_pending);
     g_queue_init(&c->audio_pending);
     c->pipeline = gst_object_ref_sink(gst_pipeline_new("composite"));
-    if (!build(c, error)) {
+    if (!build(c, config, error)) {
         rr_composite_free(c);
         return NULL;
     }
@@ -739,7 +909,7 @@ void rr_composite_stop_now(RrComposite *c)
     g_message("composite %s: not waiting for the end of the stream any more", c->path);
     finish(c, FALSE,
            g_error_new(RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_TIMEOUT,
-                       "%s closed before the end of the stream reached it", c->temp_path));
+                       "%s closed before the end of the stream reached it", c->path));
 }
 
 gboolean rr_composite_stop(RrComposite *c, guint timeout_ms)
@@ -788,7 +958,7 @@ RrRecv *rr_composite_get_recv(RrComposite *c)
 guint64 rr_composite_get_bytes_written(RrComposite *c)
 {
     GStatBuf st;
-    if (g_stat(c->temp_path, &st) == 0 || g_stat(c->path, &st) == 0)
+    if (c->has_file && (g_stat(c->temp_path, &st) == 0 || g_stat(c->path, &st) == 0))
         return (guint64)st.st_size;
     return 0;
 }

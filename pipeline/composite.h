@@ -2,9 +2,15 @@
  * to one file — room composite, track composite and participant egress.
  *
  *   RrRecv bin -src_N-> queue -> clocksync -> decoder -> compositor pad  (+ background, tiles)
- *   (one rtpbin,                              compositor -> x264enc ------+
- *    lip sync)  -src_M-> queue -> opusdec -> audiomixer pad               +-> mux -> PATH.part
- *                                             audiomixer -> aac/opus -----+  (+ live silence)
+ *   (one rtpbin,                   compositor -> [tee -> images] -> x264enc -> tee --+
+ *    lip sync)  -src_M-> queue -> opusdec -> audiomixer pad                          |
+ *                                             audiomixer -> aac/opus -> tee ---------+
+ *                     each encoded tee -> queue -> mux -> PATH.part, and -> segments (HLS)
+ *
+ * Outputs: one encoding is shared by the file (optional), HLS segments and JPEG images
+ * (pipeline/outputs.h); the recording finishes when the end of the stream has reached
+ * every output (the file written, the last segment closed and the playlists ended, the
+ * last image written).
  *
  * The pipeline knows codecs, participants (an opaque id and a display name, to draw a
  * name tile), screen shares and layouts; not LiveKit. Live background sources keep the
@@ -77,6 +83,7 @@
 #include <gst/gst.h>
 
 #include "pipeline/encode.h"
+#include "pipeline/outputs.h"
 #include "pipeline/recv.h"
 
 G_BEGIN_DECLS
@@ -84,7 +91,8 @@ G_BEGIN_DECLS
 typedef struct RrComposite RrComposite;
 
 typedef struct {
-    const char *path;      /* final file path; written as "<path>.part" until finished */
+    const char *path;      /* final file path; written as "<path>.part" until finished; NULL:
+                              no file (then segments or images must be given) */
     RrContainer container; /* must suit the media: OGG only with audio_only */
     gboolean audio_only;   /* no video branch at all */
     gboolean video_only;   /* no audio branch at all */
@@ -92,6 +100,11 @@ typedef struct {
     RrEncodeSettings encode;
     guint latency_ms;  /* jitterbuffer latency, 0: RR_RECV_DEFAULT_LATENCY_MS */
     guint fragment_ms; /* MP4 fragment duration, 0: 250 */
+    /* (Added) Extra outputs of the same encoding (pipeline/outputs.h), NULL: none. HLS
+     * segments need H.264 and AAC (the audio codec must resolve to AAC); the key frame
+     * interval is shortened to divide the segment duration. Images need video. */
+    const RrSegmentsConfig *segments;
+    const RrImagesConfig *images;
 } RrCompositeConfig;
 
 /* One track of a participant. */
@@ -108,6 +121,10 @@ typedef struct {
     GstClockTime duration; /* media time written */
     guint64 video_frames;  /* encoded video frames written */
     GstClockTime started;  /* pipeline running time of the start gate (NONE if never) */
+    gboolean has_file;     /* FALSE: no file output (path is NULL, size 0) */
+    gboolean has_segments, has_images;
+    RrSegmentsResult segments; /* valid with has_segments */
+    RrImagesResult images;     /* valid with has_images */
 } RrCompositeResult;
 
 typedef struct {
@@ -118,6 +135,10 @@ typedef struct {
     /* Called once: after rr_composite_stop() or a pipeline error. @error is NULL on a
      * clean finish. */
     void (*finished)(const RrCompositeResult *result, const GError *error, gpointer user_data);
+    /* (Added) A file of the recording is closed and complete on disk: a segment, a
+     * playlist rewritten after it, an image (as they close), the file (before finished).
+     * The hook for uploads. May be NULL. */
+    void (*file_closed)(const char *path, RrOutputKind kind, gpointer user_data);
 } RrCompositeCallbacks;
 
 /* Validates @config (copied) and builds the pipeline with its background sources, encoders

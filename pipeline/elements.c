@@ -15,6 +15,7 @@ static const struct {
     {"fakesink", "libgstreamer1.0-0"},
     {"filesink", "libgstreamer1.0-0"},
     {"queue", "libgstreamer1.0-0"},
+    {"tee", "libgstreamer1.0-0"},
     /* app, audioconvert, audiomixer, audioresample, audiotestsrc, compositor, ogg, opus,
      * videoconvert, videotestsrc: gstreamer1.0-plugins-base */
     {"appsink", "gstreamer1.0-plugins-base"},
@@ -30,6 +31,7 @@ static const struct {
     {"videoconvert", "gstreamer1.0-plugins-base"},
     {"videoscale", "gstreamer1.0-plugins-base"},
     {"videotestsrc", "gstreamer1.0-plugins-base"},
+    {"videorate", "gstreamer1.0-plugins-base"},
     /* rtpmanager, rtp, vpx, matroska, isomp4: gstreamer1.0-plugins-good */
     {"rtpbin", "gstreamer1.0-plugins-good"},
     {"rtpjitterbuffer", "gstreamer1.0-plugins-good"},
@@ -48,10 +50,16 @@ static const struct {
     {"webmmux", "gstreamer1.0-plugins-good"},
     {"mp4mux", "gstreamer1.0-plugins-good"},
     {"qtmux", "gstreamer1.0-plugins-good"},
+    /* audioparsers, multifile, jpeg: gstreamer1.0-plugins-good */
+    {"aacparse", "gstreamer1.0-plugins-good"},
+    {"splitmuxsink", "gstreamer1.0-plugins-good"},
+    {"multifilesink", "gstreamer1.0-plugins-good"},
+    {"jpegenc", "gstreamer1.0-plugins-good"},
     /* opusparse, videoparsersbad, voaacenc, fdkaac: gstreamer1.0-plugins-bad */
     {"opusparse", "gstreamer1.0-plugins-bad"},
     {"h264parse", "gstreamer1.0-plugins-bad"},
     {"vp9parse", "gstreamer1.0-plugins-bad"},
+    {"mpegtsmux", "gstreamer1.0-plugins-bad"},
     {"voaacenc", "gstreamer1.0-plugins-bad"},
     {"fdkaacenc", "gstreamer1.0-plugins-bad"},
     /* x264: gstreamer1.0-plugins-ugly; libav: gstreamer1.0-libav; pango: gstreamer1.0-x */
@@ -208,10 +216,24 @@ GPtrArray *rr_elements_for_composite(const RrCompositeConfig *config)
 {
     GPtrArray *a = g_ptr_array_new();
     gboolean video = !config->audio_only, audio = !config->video_only;
-    RrAudioCodec ac = rr_audio_codec_resolve(config->encode.audio_codec, config->container);
+    RrAudioCodec ac = rr_audio_codec_resolve(config->encode.audio_codec,
+                                             config->path ? config->container : RR_CONTAINER_MP4);
     add_receive(a);
-    add(a, rr_elements_composite_muxer(config->container, video, ac));
-    add(a, "filesink");
+    add(a, "tee");
+    if (config->path != NULL) {
+        add(a, rr_elements_composite_muxer(config->container, video, ac));
+        add(a, "filesink");
+    }
+    if (config->segments != NULL) {
+        const char *v[] = {"splitmuxsink", "mpegtsmux", "h264parse", "aacparse"};
+        for (gsize i = 0; i < G_N_ELEMENTS(v); i++)
+            add(a, v[i]);
+    }
+    if (config->images != NULL) {
+        const char *v[] = {"videorate", "videoscale", "jpegenc", "multifilesink"};
+        for (gsize i = 0; i < G_N_ELEMENTS(v); i++)
+            add(a, v[i]);
+    }
     if (video) {
         const char *v[] = {"videotestsrc", "capsfilter", "compositor",
                            "queue",        "x264enc",    "h264parse"};

@@ -29,6 +29,23 @@ static void file_result_free(gpointer p)
     g_free(f);
 }
 
+static void segments_result_free(gpointer p)
+{
+    RrSegmentsResultInfo *s = p;
+    g_free(s->playlist_name);
+    g_free(s->playlist_location);
+    g_free(s->live_playlist_name);
+    g_free(s->live_playlist_location);
+    g_free(s);
+}
+
+static void images_result_free(gpointer p)
+{
+    RrImagesResultInfo *i = p;
+    g_free(i->filename_prefix);
+    g_free(i);
+}
+
 RrEgressInfo *rr_egress_info_new(const char *egress_id, const RrJobSpec *job)
 {
     RrEgressInfo *info = g_new0(RrEgressInfo, 1);
@@ -39,6 +56,8 @@ RrEgressInfo *rr_egress_info_new(const char *egress_id, const RrJobSpec *job)
     info->status = RR_EGRESS_STARTING;
     info->updated_at = rr_egress_now_ns();
     info->file_results = g_ptr_array_new_with_free_func(file_result_free);
+    info->segment_results = g_ptr_array_new_with_free_func(segments_result_free);
+    info->image_results = g_ptr_array_new_with_free_func(images_result_free);
     return info;
 }
 
@@ -53,6 +72,8 @@ void rr_egress_info_free(RrEgressInfo *info)
     g_free(info->details);
     g_free(info->manifest_location);
     g_ptr_array_unref(info->file_results);
+    g_ptr_array_unref(info->segment_results);
+    g_ptr_array_unref(info->image_results);
     g_free(info);
 }
 
@@ -108,7 +129,46 @@ RrEgressInfo *rr_egress_info_copy(const RrEgressInfo *info)
         n->size = f->size;
         n->spool_path = g_strdup(f->spool_path);
     }
+    for (guint i = 0; i < info->segment_results->len; i++) {
+        const RrSegmentsResultInfo *sr = g_ptr_array_index(info->segment_results, i);
+        RrSegmentsResultInfo *n =
+            rr_egress_info_add_segments(c, sr->playlist_location, sr->live_playlist_location);
+        n->duration = sr->duration;
+        n->size = sr->size;
+        n->segment_count = sr->segment_count;
+        n->started_at = sr->started_at;
+        n->ended_at = sr->ended_at;
+    }
+    for (guint i = 0; i < info->image_results->len; i++) {
+        const RrImagesResultInfo *ir = g_ptr_array_index(info->image_results, i);
+        RrImagesResultInfo *n = rr_egress_info_add_images(c, ir->filename_prefix);
+        n->image_count = ir->image_count;
+        n->started_at = ir->started_at;
+        n->ended_at = ir->ended_at;
+    }
     return c;
+}
+
+RrSegmentsResultInfo *rr_egress_info_add_segments(RrEgressInfo *info, const char *playlist,
+                                                  const char *live_playlist)
+{
+    RrSegmentsResultInfo *s = g_new0(RrSegmentsResultInfo, 1);
+    s->playlist_location = g_strdup(playlist);
+    s->playlist_name = g_path_get_basename(playlist);
+    if (live_playlist) {
+        s->live_playlist_location = g_strdup(live_playlist);
+        s->live_playlist_name = g_path_get_basename(live_playlist);
+    }
+    g_ptr_array_add(info->segment_results, s);
+    return s;
+}
+
+RrImagesResultInfo *rr_egress_info_add_images(RrEgressInfo *info, const char *prefix)
+{
+    RrImagesResultInfo *i = g_new0(RrImagesResultInfo, 1);
+    i->filename_prefix = g_strdup(prefix);
+    g_ptr_array_add(info->image_results, i);
+    return i;
 }
 
 static void add_str(JsonBuilder *b, const char *k, const char *v)
@@ -167,6 +227,41 @@ void rr_egress_info_build_json(const RrEgressInfo *info, JsonBuilder *b)
     }
     if (info->manifest_location)
         add_str(b, "manifestLocation", info->manifest_location);
+    if (info->segment_results->len) {
+        json_builder_set_member_name(b, "segmentResults");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < info->segment_results->len; i++) {
+            const RrSegmentsResultInfo *s = g_ptr_array_index(info->segment_results, i);
+            json_builder_begin_object(b);
+            add_str(b, "playlistName", s->playlist_name);
+            add_str(b, "playlistLocation", s->playlist_location);
+            if (s->live_playlist_name) {
+                add_str(b, "livePlaylistName", s->live_playlist_name);
+                add_str(b, "livePlaylistLocation", s->live_playlist_location);
+            }
+            add_i64(b, "duration", s->duration);
+            add_i64(b, "size", s->size);
+            add_i64(b, "segmentCount", s->segment_count);
+            add_i64(b, "startedAt", s->started_at);
+            add_i64(b, "endedAt", s->ended_at);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+    }
+    if (info->image_results->len) {
+        json_builder_set_member_name(b, "imageResults");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < info->image_results->len; i++) {
+            const RrImagesResultInfo *im = g_ptr_array_index(info->image_results, i);
+            json_builder_begin_object(b);
+            add_str(b, "filenamePrefix", im->filename_prefix);
+            add_i64(b, "imageCount", im->image_count);
+            add_i64(b, "startedAt", im->started_at);
+            add_i64(b, "endedAt", im->ended_at);
+            json_builder_end_object(b);
+        }
+        json_builder_end_array(b);
+    }
     json_builder_end_object(b);
 }
 

@@ -41,6 +41,23 @@ typedef struct {
     char *spool_path;            /* not uploaded yet: the copy waiting in the spool */
 } RrFileResult;
 
+/* LiveKit SegmentsInfo. */
+typedef struct {
+    char *playlist_name, *playlist_location;           /* base name, full path */
+    char *live_playlist_name, *live_playlist_location; /* NULL: none */
+    gint64 duration;                                   /* ns */
+    gint64 size;                                       /* bytes */
+    gint64 segment_count;
+    gint64 started_at, ended_at; /* unix ns */
+} RrSegmentsResultInfo;
+
+/* LiveKit ImagesInfo. */
+typedef struct {
+    char *filename_prefix;
+    gint64 image_count;
+    gint64 started_at, ended_at; /* unix ns */
+} RrImagesResultInfo;
+
 typedef struct {
     char *egress_id;
     char *room_id;
@@ -53,6 +70,8 @@ typedef struct {
     GPtrArray *file_results;                 /* RrFileResult* */
     gboolean backup_storage_used;            /* the backup store has the files */
     char *manifest_location;                 /* NULL: no manifest uploaded */
+    GPtrArray *segment_results;              /* RrSegmentsResultInfo* */
+    GPtrArray *image_results;                /* RrImagesResultInfo* */
     const RrJobSpec *job;                    /* (borrowed, may be NULL) for the echo */
 } RrEgressInfo;
 
@@ -66,6 +85,10 @@ void rr_egress_info_set_error(RrEgressInfo *info, const char *error, int code, c
 RrFileResult *rr_egress_info_add_file(RrEgressInfo *info, const char *location);
 /* (transfer full) A deep copy (the job stays borrowed). */
 RrEgressInfo *rr_egress_info_copy(const RrEgressInfo *info);
+/* (Added) A segments result for @playlist (and @live_playlist, may be NULL). */
+RrSegmentsResultInfo *rr_egress_info_add_segments(RrEgressInfo *info, const char *playlist,
+                                                  const char *live_playlist);
+RrImagesResultInfo *rr_egress_info_add_images(RrEgressInfo *info, const char *prefix);
 
 /* Appends the info as one JSON object value. */
 void rr_egress_info_build_json(const RrEgressInfo *info, JsonBuilder *builder);

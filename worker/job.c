@@ -1,11 +1,11 @@
 /* worker/job: egress request JSON → RrJobSpec. See job.h.
  *
- * Every message is read the same way: first check_fields() refuses members that are not
+ * Every message is read the same way: first rr_job_check_fields() refuses members that are not
  * in the message's field list (accepting the proto name and its lowerCamelCase JSON
  * name), then typed readers pick the fields, each error naming the field's path as the
  * user wrote it.
  */
-#include "worker/job.h"
+#include "worker/job-priv.h"
 
 #include "worker/worker-error.h"
 
@@ -40,15 +40,12 @@ static gboolean name_matches(const char *written, const char *proto)
     return strcmp(written, camel) == 0;
 }
 
-static char *sub_path(const char *path, const char *name)
+char *rr_job_sub_path(const char *path, const char *name)
 {
     return *path ? g_strdup_printf("%s.%s", path, name) : g_strdup(name);
 }
 
-static gboolean fail(GError **error, int code, const char *path, const char *fmt, ...)
-    G_GNUC_PRINTF(4, 5);
-
-static gboolean fail(GError **error, int code, const char *path, const char *fmt, ...)
+gboolean rr_job_fail(GError **error, int code, const char *path, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -58,12 +55,9 @@ static gboolean fail(GError **error, int code, const char *path, const char *fmt
     return FALSE;
 }
 
-#define INVALID     RR_WORKER_ERROR_INVALID_JOB
-#define UNSUPPORTED RR_WORKER_ERROR_UNSUPPORTED
-
 /* Refuses members of @o that are not one of @fields, and fields given twice (as the proto
  * and the JSON name). */
-static gboolean check_fields(JsonObject *o, const char *path, const char *const *fields,
+gboolean rr_job_check_fields(JsonObject *o, const char *path, const char *const *fields,
                              GError **error)
 {
     g_autoptr(GList) members = json_object_get_members(o);
@@ -72,20 +66,20 @@ static gboolean check_fields(JsonObject *o, const char *path, const char *const 
         const char *const *f = fields;
         while (*f && !name_matches(m, *f))
             f++;
-        g_autofree char *p = sub_path(path, m);
+        g_autofree char *p = rr_job_sub_path(path, m);
         if (!*f)
-            return fail(error, INVALID, p, "unknown field");
+            return rr_job_fail(error, INVALID, p, "unknown field");
         g_autofree char *camel = json_name(*f);
         const char *other = strcmp(m, *f) == 0 ? camel : *f;
         if (strcmp(other, m) != 0 && json_object_has_member(o, other))
-            return fail(error, INVALID, p, "given twice (also as \"%s\")", other);
+            return rr_job_fail(error, INVALID, p, "given twice (also as \"%s\")", other);
     }
     return TRUE;
 }
 
 /* The member for @proto (either spelling), or NULL when absent or null; *written gets the
  * full path of the member as written. */
-static JsonNode *member(JsonObject *o, const char *path, const char *proto, char **written)
+JsonNode *rr_job_member(JsonObject *o, const char *path, const char *proto, char **written)
 {
     g_autofree char *camel = json_name(proto);
     const char *name = json_object_has_member(o, proto) ? proto : camel;
@@ -93,7 +87,7 @@ static JsonNode *member(JsonObject *o, const char *path, const char *proto, char
     if (!n || JSON_NODE_HOLDS_NULL(n))
         return NULL;
     if (written)
-        *written = sub_path(path, name);
+        *written = rr_job_sub_path(path, name);
     return n;
 }
 
@@ -102,29 +96,29 @@ static gboolean holds(JsonNode *n, GType type)
     return JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == type;
 }
 
-static gboolean read_string(JsonObject *o, const char *path, const char *proto, char **out,
+gboolean rr_job_read_string(JsonObject *o, const char *path, const char *proto, char **out,
                             GError **error)
 {
     g_autofree char *p = NULL;
-    JsonNode *n = member(o, path, proto, &p);
+    JsonNode *n = rr_job_member(o, path, proto, &p);
     if (!n)
         return TRUE;
     if (!holds(n, G_TYPE_STRING))
-        return fail(error, INVALID, p, "expected a string");
+        return rr_job_fail(error, INVALID, p, "expected a string");
     g_free(*out);
     *out = g_strdup(json_node_get_string(n));
     return TRUE;
 }
 
-static gboolean read_bool(JsonObject *o, const char *path, const char *proto, gboolean *out,
+gboolean rr_job_read_bool(JsonObject *o, const char *path, const char *proto, gboolean *out,
                           GError **error)
 {
     g_autofree char *p = NULL;
-    JsonNode *n = member(o, path, proto, &p);
+    JsonNode *n = rr_job_member(o, path, proto, &p);
     if (!n)
         return TRUE;
     if (!holds(n, G_TYPE_BOOLEAN))
-        return fail(error, INVALID, p, "expected true or false");
+        return rr_job_fail(error, INVALID, p, "expected true or false");
     *out = json_node_get_boolean(n);
     return TRUE;
 }
@@ -151,20 +145,20 @@ static gboolean node_number(JsonNode *n, double *out)
     return FALSE;
 }
 
-static gboolean read_int(JsonObject *o, const char *path, const char *proto, gint64 min, gint64 max,
+gboolean rr_job_read_int(JsonObject *o, const char *path, const char *proto, gint64 min, gint64 max,
                          gint64 *out, GError **error)
 {
     g_autofree char *p = NULL;
-    JsonNode *n = member(o, path, proto, &p);
+    JsonNode *n = rr_job_member(o, path, proto, &p);
     if (!n)
         return TRUE;
     double v;
     if (!node_number(n, &v) || floor(v) != v)
-        return fail(error, INVALID, p, "expected an integer");
+        return rr_job_fail(error, INVALID, p, "expected an integer");
     if (v < (double)min || v > (double)max)
-        return fail(error, INVALID, p,
-                    "%.0f is out of range (%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT ")", v, min,
-                    max);
+        return rr_job_fail(error, INVALID, p,
+                           "%.0f is out of range (%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT ")", v,
+                           min, max);
     *out = (gint64)v;
     return TRUE;
 }
@@ -173,29 +167,24 @@ static gboolean read_double(JsonObject *o, const char *path, const char *proto, 
                             double max, double *out, GError **error)
 {
     g_autofree char *p = NULL;
-    JsonNode *n = member(o, path, proto, &p);
+    JsonNode *n = rr_job_member(o, path, proto, &p);
     if (!n)
         return TRUE;
     double v;
     if (!node_number(n, &v))
-        return fail(error, INVALID, p, "expected a number");
+        return rr_job_fail(error, INVALID, p, "expected a number");
     if (v < min || v > max)
-        return fail(error, INVALID, p, "%g is out of range (%g..%g)", v, min, max);
+        return rr_job_fail(error, INVALID, p, "%g is out of range (%g..%g)", v, min, max);
     *out = v;
     return TRUE;
 }
 
-typedef struct {
-    const char *name;
-    int value;
-} EnumName;
-
 /* An enum by name or number; names/numbers not in @names are errors. */
-static gboolean read_enum(JsonObject *o, const char *path, const char *proto, const EnumName *names,
+gboolean rr_job_read_enum(JsonObject *o, const char *path, const char *proto, const EnumName *names,
                           int *out, GError **error)
 {
     g_autofree char *p = NULL;
-    JsonNode *n = member(o, path, proto, &p);
+    JsonNode *n = rr_job_member(o, path, proto, &p);
     if (!n)
         return TRUE;
     if (holds(n, G_TYPE_STRING)) {
@@ -205,7 +194,7 @@ static gboolean read_enum(JsonObject *o, const char *path, const char *proto, co
                 *out = e->value;
                 return TRUE;
             }
-        return fail(error, INVALID, p, "unknown value \"%s\"", s);
+        return rr_job_fail(error, INVALID, p, "unknown value \"%s\"", s);
     }
     if (holds(n, G_TYPE_INT64)) {
         gint64 v = json_node_get_int(n);
@@ -214,34 +203,34 @@ static gboolean read_enum(JsonObject *o, const char *path, const char *proto, co
                 *out = e->value;
                 return TRUE;
             }
-        return fail(error, INVALID, p, "unknown value %" G_GINT64_FORMAT, v);
+        return rr_job_fail(error, INVALID, p, "unknown value %" G_GINT64_FORMAT, v);
     }
-    return fail(error, INVALID, p, "expected an enum name or number");
+    return rr_job_fail(error, INVALID, p, "expected an enum name or number");
 }
 
 /* The object member @proto, or NULL (absent/null); an error if it is not an object. */
-static gboolean read_object(JsonObject *o, const char *path, const char *proto, JsonObject **out,
+gboolean rr_job_read_object(JsonObject *o, const char *path, const char *proto, JsonObject **out,
                             char **written, GError **error)
 {
     *out = NULL;
-    JsonNode *n = member(o, path, proto, written);
+    JsonNode *n = rr_job_member(o, path, proto, written);
     if (!n)
         return TRUE;
     if (!JSON_NODE_HOLDS_OBJECT(n))
-        return fail(error, INVALID, *written, "expected an object");
+        return rr_job_fail(error, INVALID, *written, "expected an object");
     *out = json_node_get_object(n);
     return TRUE;
 }
 
-static gboolean read_array(JsonObject *o, const char *path, const char *proto, JsonArray **out,
+gboolean rr_job_read_array(JsonObject *o, const char *path, const char *proto, JsonArray **out,
                            char **written, GError **error)
 {
     *out = NULL;
-    JsonNode *n = member(o, path, proto, written);
+    JsonNode *n = rr_job_member(o, path, proto, written);
     if (!n)
         return TRUE;
     if (!JSON_NODE_HOLDS_ARRAY(n))
-        return fail(error, INVALID, *written, "expected an array");
+        return rr_job_fail(error, INVALID, *written, "expected an array");
     *out = json_node_get_array(n);
     return TRUE;
 }
@@ -267,21 +256,35 @@ static const EnumName audio_mixings[] = {
 static const char *const uploads[] = {"gcp", "azure", "aliOSS", NULL};
 static const char *const upload_names[] = {"GCP", "Azure", "Alibaba OSS", NULL};
 
-/* "s3" into spec->s3 (job-s3.c); the other uploads refused. */
-static gboolean refuse_uploads(JsonObject *o, const char *path, RrJobSpec *spec, GError **error)
+static gboolean refuse_other_uploads(JsonObject *o, const char *path, GError **error)
 {
-    g_autofree char *sp = NULL;
-    JsonNode *s3 = member(o, path, "s3", &sp);
-    if (s3 && !JSON_NODE_HOLDS_OBJECT(s3))
-        return fail(error, INVALID, sp, "expected an object");
-    if (s3 && !(spec->s3 = rr_job_s3_parse(json_node_get_object(s3), sp, error)))
-        return FALSE;
     for (guint i = 0; uploads[i]; i++) {
         g_autofree char *p = NULL;
-        if (member(o, path, uploads[i], &p))
-            return fail(error, UNSUPPORTED, p, "%s upload not supported yet", upload_names[i]);
+        if (rr_job_member(o, path, uploads[i], &p))
+            return rr_job_fail(error, UNSUPPORTED, p, "%s upload not supported yet",
+                               upload_names[i]);
     }
     return TRUE;
+}
+
+/* A file output's "s3" into spec->s3 (job-s3.c); the other uploads refused. */
+static gboolean parse_uploads(JsonObject *o, const char *path, RrJobSpec *spec, GError **error)
+{
+    g_autofree char *sp = NULL;
+    JsonNode *s3 = rr_job_member(o, path, "s3", &sp);
+    if (s3 && !JSON_NODE_HOLDS_OBJECT(s3))
+        return rr_job_fail(error, INVALID, sp, "expected an object");
+    if (s3 && !(spec->s3 = rr_job_s3_parse(json_node_get_object(s3), sp, error)))
+        return FALSE;
+    return refuse_other_uploads(o, path, error);
+}
+
+gboolean rr_job_refuse_uploads(JsonObject *o, const char *path, GError **error)
+{
+    g_autofree char *p = NULL;
+    if (rr_job_member(o, path, "s3", &p))
+        return rr_job_fail(error, UNSUPPORTED, p, "S3 upload not supported yet for this output");
+    return refuse_other_uploads(o, path, error);
 }
 
 /* EncodedFileOutput (composite kinds). */
@@ -289,17 +292,17 @@ static gboolean parse_encoded_file(JsonObject *o, const char *path, RrJobSpec *s
 {
     static const char *const fields[] = {"file_type", "filepath", "disable_manifest", "s3",
                                          "gcp",       "azure",    "aliOSS",           NULL};
-    if (!check_fields(o, path, fields, error) || !refuse_uploads(o, path, spec, error))
+    if (!rr_job_check_fields(o, path, fields, error) || !parse_uploads(o, path, spec, error))
         return FALSE;
     int type = 0;
-    if (!read_enum(o, path, "file_type", file_types, &type, error) ||
-        !read_string(o, path, "filepath", &spec->filepath, error) ||
-        !read_bool(o, path, "disable_manifest", &spec->disable_manifest, error))
+    if (!rr_job_read_enum(o, path, "file_type", file_types, &type, error) ||
+        !rr_job_read_string(o, path, "filepath", &spec->filepath, error) ||
+        !rr_job_read_bool(o, path, "disable_manifest", &spec->disable_manifest, error))
         return FALSE;
     if (type == 3) {
         g_autofree char *p = NULL;
-        member(o, path, "file_type", &p);
-        return fail(error, UNSUPPORTED, p, "MP3 output not supported yet");
+        rr_job_member(o, path, "file_type", &p);
+        return rr_job_fail(error, UNSUPPORTED, p, "MP3 output not supported yet");
     }
     spec->file_type = (RrJobFileType)type;
     return TRUE;
@@ -310,9 +313,9 @@ static gboolean parse_direct_file(JsonObject *o, const char *path, RrJobSpec *sp
 {
     static const char *const fields[] = {"filepath", "disable_manifest", "s3", "gcp",
                                          "azure",    "aliOSS",           NULL};
-    return check_fields(o, path, fields, error) && refuse_uploads(o, path, spec, error) &&
-           read_string(o, path, "filepath", &spec->filepath, error) &&
-           read_bool(o, path, "disable_manifest", &spec->disable_manifest, error);
+    return rr_job_check_fields(o, path, fields, error) && parse_uploads(o, path, spec, error) &&
+           rr_job_read_string(o, path, "filepath", &spec->filepath, error) &&
+           rr_job_read_bool(o, path, "disable_manifest", &spec->disable_manifest, error);
 }
 
 /* file / file_outputs and the output kinds roomrec does not produce yet. */
@@ -322,40 +325,45 @@ static gboolean parse_outputs(JsonObject *o, const char *path, RrJobSpec *spec, 
         const char *field;
         const char *what;
     } refused[] = {
-        {"stream", "stream outputs"},         {"segments", "segment outputs"},
-        {"stream_outputs", "stream outputs"}, {"segment_outputs", "segment outputs"},
-        {"image_outputs", "image outputs"},
+        {"stream", "stream outputs"},
+        {"stream_outputs", "stream outputs"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(refused); i++) {
         g_autofree char *p = NULL;
-        JsonNode *n = member(o, path, refused[i].field, &p);
+        JsonNode *n = rr_job_member(o, path, refused[i].field, &p);
         if (!n)
             continue;
         if (JSON_NODE_HOLDS_ARRAY(n) && json_array_get_length(json_node_get_array(n)) == 0)
             continue;
         if (!JSON_NODE_HOLDS_ARRAY(n) && !JSON_NODE_HOLDS_OBJECT(n))
-            return fail(error, INVALID, p, "expected %s",
-                        g_str_has_suffix(refused[i].field, "s") ? "an array" : "an object");
-        return fail(error, UNSUPPORTED, p, "%s are not supported yet", refused[i].what);
+            return rr_job_fail(error, INVALID, p, "expected %s",
+                               g_str_has_suffix(refused[i].field, "s") ? "an array" : "an object");
+        return rr_job_fail(error, UNSUPPORTED, p, "%s are not supported yet", refused[i].what);
     }
     g_autofree char *fp = NULL, *fop = NULL;
     JsonObject *file = NULL;
     JsonArray *outs = NULL;
-    if (!read_object(o, path, "file", &file, &fp, error) ||
-        !read_array(o, path, "file_outputs", &outs, &fop, error))
+    if (!rr_job_read_object(o, path, "file", &file, &fp, error) ||
+        !rr_job_read_array(o, path, "file_outputs", &outs, &fop, error))
         return FALSE;
     if (file && outs && json_array_get_length(outs) > 0)
-        return fail(error, INVALID, fop, "give either file or file_outputs, not both");
+        return rr_job_fail(error, INVALID, fop, "give either file or file_outputs, not both");
+    if (!rr_job_parse_extra_outputs(o, path, spec, error))
+        return FALSE;
+    spec->has_file = TRUE;
     if (file)
         return parse_encoded_file(file, fp, spec, error);
-    if (!outs || json_array_get_length(outs) == 0)
-        return TRUE; /* the default file */
+    if (!outs || json_array_get_length(outs) == 0) {
+        /* The default file, unless segments or images are the outputs. */
+        spec->has_file = spec->segments == NULL && spec->images == NULL;
+        return TRUE;
+    }
     if (json_array_get_length(outs) > 1)
-        return fail(error, UNSUPPORTED, fop, "only one file output is supported");
+        return rr_job_fail(error, UNSUPPORTED, fop, "only one file output is supported");
     g_autofree char *ep = g_strdup_printf("%s[0]", fop);
     JsonNode *n = json_array_get_element(outs, 0);
     if (!JSON_NODE_HOLDS_OBJECT(n))
-        return fail(error, INVALID, ep, "expected an object");
+        return rr_job_fail(error, INVALID, ep, "expected an object");
     return parse_encoded_file(json_node_get_object(n), ep, spec, error);
 }
 
@@ -368,35 +376,35 @@ static gboolean parse_advanced(JsonObject *o, const char *path, RrJobSpec *spec,
         "audio_codec", "audio_bitrate", "audio_quality", "audio_frequency",
         "video_codec", "video_bitrate", "video_quality", "key_frame_interval",
         NULL};
-    if (!check_fields(o, path, fields, error))
+    if (!rr_job_check_fields(o, path, fields, error))
         return FALSE;
     gint64 width = 0, height = 0, depth = 0, fps = 0, abr = 0, aq = 0, freq = 0, vbr = 0, vq = 0;
     int acodec = 0, vcodec = 0;
     double kfi = 0;
-    if (!read_int(o, path, "width", 0, 4096, &width, error) ||
-        !read_int(o, path, "height", 0, 4096, &height, error) ||
-        !read_int(o, path, "depth", 0, 32, &depth, error) ||
-        !read_int(o, path, "framerate", 0, 60, &fps, error) ||
-        !read_enum(o, path, "audio_codec", audio_codecs, &acodec, error) ||
-        !read_int(o, path, "audio_bitrate", 0, 1024, &abr, error) ||
-        !read_int(o, path, "audio_quality", 0, G_MAXINT32, &aq, error) ||
-        !read_int(o, path, "audio_frequency", 0, 192000, &freq, error) ||
-        !read_enum(o, path, "video_codec", video_codecs, &vcodec, error) ||
-        !read_int(o, path, "video_bitrate", 0, 100000, &vbr, error) ||
-        !read_int(o, path, "video_quality", 0, G_MAXINT32, &vq, error) ||
+    if (!rr_job_read_int(o, path, "width", 0, 4096, &width, error) ||
+        !rr_job_read_int(o, path, "height", 0, 4096, &height, error) ||
+        !rr_job_read_int(o, path, "depth", 0, 32, &depth, error) ||
+        !rr_job_read_int(o, path, "framerate", 0, 60, &fps, error) ||
+        !rr_job_read_enum(o, path, "audio_codec", audio_codecs, &acodec, error) ||
+        !rr_job_read_int(o, path, "audio_bitrate", 0, 1024, &abr, error) ||
+        !rr_job_read_int(o, path, "audio_quality", 0, G_MAXINT32, &aq, error) ||
+        !rr_job_read_int(o, path, "audio_frequency", 0, 192000, &freq, error) ||
+        !rr_job_read_enum(o, path, "video_codec", video_codecs, &vcodec, error) ||
+        !rr_job_read_int(o, path, "video_bitrate", 0, 100000, &vbr, error) ||
+        !rr_job_read_int(o, path, "video_quality", 0, G_MAXINT32, &vq, error) ||
         !read_double(o, path, "key_frame_interval", 0, 60, &kfi, error))
         return FALSE;
     g_autofree char *ap = NULL, *vp = NULL;
-    member(o, path, "audio_codec", &ap);
-    member(o, path, "video_codec", &vp);
+    rr_job_member(o, path, "audio_codec", &ap);
+    rr_job_member(o, path, "video_codec", &vp);
     if (acodec == 3)
-        return fail(error, UNSUPPORTED, ap, "MP3 audio is not supported");
+        return rr_job_fail(error, UNSUPPORTED, ap, "MP3 audio is not supported");
     if (vcodec >= 4)
-        return fail(error, UNSUPPORTED, vp,
-                    "only H.264 can be encoded for composite recordings (use a track egress "
-                    "to record VP8/VP9 as is)");
+        return rr_job_fail(error, UNSUPPORTED, vp,
+                           "only H.264 can be encoded for composite recordings (use a track egress "
+                           "to record VP8/VP9 as is)");
     if (depth != 0 && depth != 24)
-        return fail(error, UNSUPPORTED, path, "depth %" G_GINT64_FORMAT " (only 24)", depth);
+        return rr_job_fail(error, UNSUPPORTED, path, "depth %" G_GINT64_FORMAT " (only 24)", depth);
     RrEncodeSettings *e = &spec->encode;
     if (width)
         e->width = (guint)width;
@@ -427,17 +435,17 @@ static gboolean parse_encoding(JsonObject *o, const char *path, RrJobSpec *spec,
     rr_encode_settings_init(&spec->encode);
     g_autofree char *pp = NULL, *ap = NULL;
     JsonObject *adv = NULL;
-    if (!read_object(o, path, "advanced", &adv, &ap, error))
+    if (!rr_job_read_object(o, path, "advanced", &adv, &ap, error))
         return FALSE;
-    if (member(o, path, "preset", &pp)) {
+    if (rr_job_member(o, path, "preset", &pp)) {
         if (adv)
-            return fail(error, INVALID, pp, "give either preset or advanced, not both");
+            return rr_job_fail(error, INVALID, pp, "give either preset or advanced, not both");
         int preset = 0;
-        if (!read_enum(o, path, "preset", presets, &preset, error))
+        if (!rr_job_read_enum(o, path, "preset", presets, &preset, error))
             return FALSE;
         g_autoptr(GError) e = NULL;
         if (!rr_encode_settings_apply_preset(&spec->encode, preset, &e))
-            return fail(error, INVALID, pp, "%s", e->message);
+            return rr_job_fail(error, INVALID, pp, "%s", e->message);
         spec->has_preset = TRUE;
         spec->preset = preset;
     }
@@ -445,7 +453,7 @@ static gboolean parse_encoding(JsonObject *o, const char *path, RrJobSpec *spec,
         return FALSE;
     g_autoptr(GError) e = NULL;
     if (!rr_encode_settings_validate(&spec->encode, &e))
-        return fail(error, INVALID, ap ? ap : path, "%s", e->message);
+        return rr_job_fail(error, INVALID, ap ? ap : path, "%s", e->message);
     return TRUE;
 }
 
@@ -477,24 +485,25 @@ static gboolean parse_webhooks(JsonObject *o, const char *path, RrJobSpec *spec,
     static const char *const fields[] = {"url", "signing_key", NULL};
     g_autofree char *wp = NULL;
     JsonArray *list = NULL;
-    if (!read_array(o, path, "webhooks", &list, &wp, error))
+    if (!rr_job_read_array(o, path, "webhooks", &list, &wp, error))
         return FALSE;
     for (guint i = 0; list && i < json_array_get_length(list); i++) {
         g_autofree char *ip = g_strdup_printf("%s[%u]", wp, i);
         JsonNode *n = json_array_get_element(list, i);
         if (!JSON_NODE_HOLDS_OBJECT(n))
-            return fail(error, INVALID, ip, "expected an object");
+            return rr_job_fail(error, INVALID, ip, "expected an object");
         JsonObject *w = json_node_get_object(n);
         RrJobWebhook *hook = g_new0(RrJobWebhook, 1);
         g_ptr_array_add(spec->webhooks, hook);
-        if (!check_fields(w, ip, fields, error) || !read_string(w, ip, "url", &hook->url, error) ||
-            !read_string(w, ip, "signing_key", &hook->signing_key, error) ||
+        if (!rr_job_check_fields(w, ip, fields, error) ||
+            !rr_job_read_string(w, ip, "url", &hook->url, error) ||
+            !rr_job_read_string(w, ip, "signing_key", &hook->signing_key, error) ||
             !require(hook->url, w, ip, "url", error))
             return FALSE;
         if (!http_url(hook->url)) {
             g_autofree char *up = NULL;
-            member(w, ip, "url", &up);
-            return fail(error, INVALID, up, "expected an http:// or https:// URL");
+            rr_job_member(w, ip, "url", &up);
+            return rr_job_fail(error, INVALID, up, "expected an http:// or https:// URL");
         }
         if (!hook->signing_key)
             hook->signing_key = g_strdup("");
@@ -509,8 +518,8 @@ static gboolean require(const char *value, JsonObject *o, const char *path, cons
 {
     if (value && *value)
         return TRUE;
-    g_autofree char *p = sub_path(path, proto);
-    return fail(error, INVALID, p, "required");
+    g_autofree char *p = rr_job_sub_path(path, proto);
+    return rr_job_fail(error, INVALID, p, "required");
 }
 
 gboolean rr_job_layout_is_valid(const char *layout)
@@ -548,38 +557,40 @@ static gboolean parse_room_composite(JsonObject *o, const char *path, RrJobSpec 
                                          "audio_mixing",
                                          "webhooks",
                                          NULL};
-    if (!check_fields(o, path, fields, error))
+    if (!rr_job_check_fields(o, path, fields, error))
         return FALSE;
     g_autofree char *base_url = NULL;
     int mixing = 0;
-    if (!read_string(o, path, "room_name", &spec->room_name, error) ||
-        !read_string(o, path, "layout", &spec->layout, error) ||
-        !read_bool(o, path, "audio_only", &spec->audio_only, error) ||
-        !read_bool(o, path, "video_only", &spec->video_only, error) ||
-        !read_string(o, path, "custom_base_url", &base_url, error) ||
-        !read_enum(o, path, "audio_mixing", audio_mixings, &mixing, error))
+    if (!rr_job_read_string(o, path, "room_name", &spec->room_name, error) ||
+        !rr_job_read_string(o, path, "layout", &spec->layout, error) ||
+        !rr_job_read_bool(o, path, "audio_only", &spec->audio_only, error) ||
+        !rr_job_read_bool(o, path, "video_only", &spec->video_only, error) ||
+        !rr_job_read_string(o, path, "custom_base_url", &base_url, error) ||
+        !rr_job_read_enum(o, path, "audio_mixing", audio_mixings, &mixing, error))
         return FALSE;
     if (!require(spec->room_name, o, path, "room_name", error))
         return FALSE;
     g_autofree char *p = NULL;
     if (base_url && *base_url) {
-        member(o, path, "custom_base_url", &p);
-        return fail(error, UNSUPPORTED, p, "custom templates (a web page) are not supported");
+        rr_job_member(o, path, "custom_base_url", &p);
+        return rr_job_fail(error, UNSUPPORTED, p,
+                           "custom templates (a web page) are not supported");
     }
     if (mixing != 0) {
-        member(o, path, "audio_mixing", &p);
-        return fail(error, UNSUPPORTED, p, "only DEFAULT_MIXING is supported");
+        rr_job_member(o, path, "audio_mixing", &p);
+        return rr_job_fail(error, UNSUPPORTED, p, "only DEFAULT_MIXING is supported");
     }
     if (spec->audio_only && spec->video_only)
-        return fail(error, INVALID, path, "audio_only and video_only exclude each other");
+        return rr_job_fail(error, INVALID, path, "audio_only and video_only exclude each other");
     if (!spec->layout || !*spec->layout) {
         g_free(spec->layout);
         spec->layout = g_strdup("grid");
     } else if (!rr_job_layout_is_valid(spec->layout)) {
-        member(o, path, "layout", &p);
-        return fail(error, INVALID, p,
-                    "unknown layout \"%s\" (grid, speaker, single-speaker, with -light/-dark)",
-                    spec->layout);
+        rr_job_member(o, path, "layout", &p);
+        return rr_job_fail(
+            error, INVALID, p,
+            "unknown layout \"%s\" (grid, speaker, single-speaker, with -light/-dark)",
+            spec->layout);
     }
     return parse_encoding(o, path, spec, error) && parse_outputs(o, path, spec, error) &&
            parse_webhooks(o, path, spec, error);
@@ -595,16 +606,16 @@ static gboolean parse_track_composite(JsonObject *o, const char *path, RrJobSpec
                                          "file_outputs",    "stream_outputs",
                                          "segment_outputs", "image_outputs",
                                          "webhooks",        NULL};
-    if (!check_fields(o, path, fields, error) ||
-        !read_string(o, path, "room_name", &spec->room_name, error) ||
-        !read_string(o, path, "audio_track_id", &spec->audio_track_id, error) ||
-        !read_string(o, path, "video_track_id", &spec->video_track_id, error) ||
+    if (!rr_job_check_fields(o, path, fields, error) ||
+        !rr_job_read_string(o, path, "room_name", &spec->room_name, error) ||
+        !rr_job_read_string(o, path, "audio_track_id", &spec->audio_track_id, error) ||
+        !rr_job_read_string(o, path, "video_track_id", &spec->video_track_id, error) ||
         !require(spec->room_name, o, path, "room_name", error))
         return FALSE;
     gboolean audio = spec->audio_track_id && *spec->audio_track_id;
     gboolean video = spec->video_track_id && *spec->video_track_id;
     if (!audio && !video)
-        return fail(error, INVALID, path, "audio_track_id or video_track_id is required");
+        return rr_job_fail(error, INVALID, path, "audio_track_id or video_track_id is required");
     spec->audio_only = !video;
     spec->video_only = !audio;
     spec->layout = g_strdup("single-speaker");
@@ -625,10 +636,10 @@ static gboolean parse_participant(JsonObject *o, const char *path, RrJobSpec *sp
                                          "image_outputs",
                                          "webhooks",
                                          NULL};
-    if (!check_fields(o, path, fields, error) ||
-        !read_string(o, path, "room_name", &spec->room_name, error) ||
-        !read_string(o, path, "identity", &spec->identity, error) ||
-        !read_bool(o, path, "screen_share", &spec->screen_share, error) ||
+    if (!rr_job_check_fields(o, path, fields, error) ||
+        !rr_job_read_string(o, path, "room_name", &spec->room_name, error) ||
+        !rr_job_read_string(o, path, "identity", &spec->identity, error) ||
+        !rr_job_read_bool(o, path, "screen_share", &spec->screen_share, error) ||
         !require(spec->room_name, o, path, "room_name", error) ||
         !require(spec->identity, o, path, "identity", error))
         return FALSE;
@@ -641,17 +652,18 @@ static gboolean parse_track(JsonObject *o, const char *path, RrJobSpec *spec, GE
 {
     static const char *const fields[] = {"room_name",     "track_id", "file",
                                          "websocket_url", "webhooks", NULL};
-    if (!check_fields(o, path, fields, error) ||
-        !read_string(o, path, "room_name", &spec->room_name, error) ||
-        !read_string(o, path, "track_id", &spec->track_id, error) ||
+    if (!rr_job_check_fields(o, path, fields, error) ||
+        !rr_job_read_string(o, path, "room_name", &spec->room_name, error) ||
+        !rr_job_read_string(o, path, "track_id", &spec->track_id, error) ||
         !require(spec->room_name, o, path, "room_name", error) ||
         !require(spec->track_id, o, path, "track_id", error))
         return FALSE;
     g_autofree char *p = NULL;
-    if (member(o, path, "websocket_url", &p))
-        return fail(error, UNSUPPORTED, p, "WebSocket streaming is not supported yet");
+    if (rr_job_member(o, path, "websocket_url", &p))
+        return rr_job_fail(error, UNSUPPORTED, p, "WebSocket streaming is not supported yet");
     JsonObject *file = NULL;
-    if (!read_object(o, path, "file", &file, &p, error) || !parse_webhooks(o, path, spec, error))
+    if (!rr_job_read_object(o, path, "file", &file, &p, error) ||
+        !parse_webhooks(o, path, spec, error))
         return FALSE;
     return !file || parse_direct_file(file, p, spec, error);
 }
@@ -685,26 +697,26 @@ RrJobSpec *rr_job_spec_from_object(JsonObject *req, GError **error)
     gboolean backup = FALSE;
     double cpu = 0;
     g_autofree char *url = NULL;
-    if (!check_fields(req, "", fields, error) ||
-        !read_string(req, "", "egress_id", &spec->egress_id, error) ||
-        !read_string(req, "", "room_id", &spec->room_id, error) ||
-        !read_string(req, "", "ws_url", &spec->ws_url, error) ||
-        !read_string(req, "", "url", &url, error) ||
-        !read_string(req, "", "token", &spec->token, error) ||
-        !read_string(req, "", "api_key", &spec->api_key, error) ||
-        !read_string(req, "", "api_secret", &spec->api_secret, error) ||
-        !read_bool(req, "", "cloud_backup_enabled", &backup, error) ||
+    if (!rr_job_check_fields(req, "", fields, error) ||
+        !rr_job_read_string(req, "", "egress_id", &spec->egress_id, error) ||
+        !rr_job_read_string(req, "", "room_id", &spec->room_id, error) ||
+        !rr_job_read_string(req, "", "ws_url", &spec->ws_url, error) ||
+        !rr_job_read_string(req, "", "url", &url, error) ||
+        !rr_job_read_string(req, "", "token", &spec->token, error) ||
+        !rr_job_read_string(req, "", "api_key", &spec->api_key, error) ||
+        !rr_job_read_string(req, "", "api_secret", &spec->api_secret, error) ||
+        !rr_job_read_bool(req, "", "cloud_backup_enabled", &backup, error) ||
         !read_double(req, "", "estimated_cpu", 0, 1e6, &cpu, error))
         return NULL;
     if (url && spec->ws_url) {
-        fail(error, INVALID, "url", "give either ws_url or url, not both");
+        rr_job_fail(error, INVALID, "url", "give either ws_url or url, not both");
         return NULL;
     }
     if (url)
         spec->ws_url = g_steal_pointer(&url);
     g_autofree char *wp = NULL;
-    if (member(req, "", "web", &wp)) {
-        fail(error, UNSUPPORTED, wp, "web egress (a browser page) is not supported");
+    if (rr_job_member(req, "", "web", &wp)) {
+        rr_job_fail(error, UNSUPPORTED, wp, "web egress (a browser page) is not supported");
         return NULL;
     }
     JsonObject *found = NULL;
@@ -712,12 +724,13 @@ RrJobSpec *rr_job_spec_from_object(JsonObject *req, GError **error)
     for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
         JsonObject *o = NULL;
         g_autofree char *p = NULL;
-        if (!read_object(req, "", kinds[i].field, &o, &p, error))
+        if (!rr_job_read_object(req, "", kinds[i].field, &o, &p, error))
             return NULL;
         if (!o)
             continue;
         if (found) {
-            fail(error, INVALID, p, "only one request may be given (%s is there too)", found_path);
+            rr_job_fail(error, INVALID, p, "only one request may be given (%s is there too)",
+                        found_path);
             return NULL;
         }
         found = o;
@@ -725,8 +738,8 @@ RrJobSpec *rr_job_spec_from_object(JsonObject *req, GError **error)
         spec->kind = kinds[i].kind;
     }
     if (!found) {
-        fail(error, INVALID, "",
-             "one of room_composite, track_composite, participant or track is required");
+        rr_job_fail(error, INVALID, "",
+                    "one of room_composite, track_composite, participant or track is required");
         return NULL;
     }
     gboolean ok = FALSE;
@@ -779,22 +792,23 @@ RrJobSpec *rr_job_spec_parse(const char *json, gssize len, GError **error)
 {
     gsize n = len < 0 ? strlen(json) : (gsize)len;
     if (!nesting_ok(json, n)) {
-        fail(error, INVALID, "", "the job JSON is nested more than %d levels deep", MAX_DEPTH);
+        rr_job_fail(error, INVALID, "", "the job JSON is nested more than %d levels deep",
+                    MAX_DEPTH);
         return NULL;
     }
     if (memchr(json, '\0', n)) {
-        fail(error, INVALID, "", "the job JSON contains a NUL byte");
+        rr_job_fail(error, INVALID, "", "the job JSON contains a NUL byte");
         return NULL;
     }
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     g_autoptr(GError) e = NULL;
     if (!json_parser_load_from_data(parser, json, (gssize)n, &e)) {
-        fail(error, INVALID, "", "not valid JSON: %s", e->message);
+        rr_job_fail(error, INVALID, "", "not valid JSON: %s", e->message);
         return NULL;
     }
     JsonNode *root = json_parser_get_root(parser);
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        fail(error, INVALID, "", "the job must be a JSON object");
+        rr_job_fail(error, INVALID, "", "the job must be a JSON object");
         return NULL;
     }
     return rr_job_spec_from_object(json_node_get_object(root), error);
@@ -818,6 +832,8 @@ void rr_job_spec_free(RrJobSpec *spec)
     g_free(spec->track_id);
     g_free(spec->filepath);
     g_clear_pointer(&spec->s3, rr_job_s3_free);
+    rr_job_segments_free(spec->segments);
+    rr_job_images_free(spec->images);
     if (spec->webhooks)
         g_ptr_array_unref(spec->webhooks);
     g_free(spec);

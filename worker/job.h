@@ -10,8 +10,10 @@
  * means "not set". Every unknown field is an error naming its path
  * ("room_composite.file_outputs[0].filpath: unknown field"); so is a bad value. A file
  * output's "s3" (LiveKit's S3Upload) is kept in the spec (job-s3.c). Outputs roomrec
- * cannot produce yet (GCP/Azure/OSS upload, streams, segments, images, MP3,
- * VP8 composites, custom base URLs) are RR_WORKER_ERROR_UNSUPPORTED with a clear message.
+ * cannot produce yet (GCP/Azure/OSS upload, S3 upload of segments and images, streams,
+ * MP3, VP8 composites, custom base URLs) are RR_WORKER_ERROR_UNSUPPORTED with a clear
+ * message. Composite kinds take one segment output (SegmentedFileOutput, HLS) and one
+ * image output (ImageOutput, JPEG) besides or instead of the file (worker/job-segments.c).
  * Each request may carry LiveKit's "webhooks" list ({url, signing_key}): extra webhook
  * targets for this egress only.
  *
@@ -40,6 +42,28 @@ typedef enum {
     RR_JOB_FILE_MP4 = 1,
     RR_JOB_FILE_OGG = 2,
 } RrJobFileType;
+
+/* LiveKit SegmentedFileOutput (HLS). */
+typedef struct {
+    char *filename_prefix;     /* template; "" → "{room_name}-{time}" */
+    char *playlist_name;       /* template; "" → PREFIX.m3u8 */
+    char *live_playlist_name;  /* template; "" → PLAYLIST-live.m3u8 */
+    guint segment_duration;    /* seconds; LiveKit's default 4 */
+    gboolean timestamp_suffix; /* filename_suffix TIMESTAMP (else INDEX) */
+    gboolean disable_manifest;
+} RrJobSegments;
+
+/* LiveKit ImageOutput (JPEG). */
+typedef struct {
+    guint capture_interval; /* seconds, required */
+    guint width, height;    /* 0: the encoding's size */
+    char *filename_prefix;  /* template; "" → "{room_name}-{time}" */
+    gboolean timestamp_suffix;
+    gboolean disable_manifest;
+} RrJobImages;
+
+void rr_job_segments_free(RrJobSegments *s);
+void rr_job_images_free(RrJobImages *i);
 
 /* A request's own webhook target (LiveKit's WebhookConfig). */
 typedef struct {
@@ -88,7 +112,10 @@ typedef struct {
     char *filepath; /* template as given; "" → a default name */
     RrJobFileType file_type;
     gboolean disable_manifest;
-    RrJobS3 *s3; /* the output's S3 upload, NULL: none (the worker config's storage) */
+    RrJobS3 *s3;             /* the output's S3 upload, NULL: none (the worker config's storage) */
+    gboolean has_file;       /* a file is written (FALSE: only segments and/or images) */
+    RrJobSegments *segments; /* NULL: none */
+    RrJobImages *images;     /* NULL: none */
     /* Composite kinds: defaults, then the preset or the advanced options. */
     gboolean has_preset;
     int preset;

@@ -4,6 +4,10 @@
 
 #include "pipeline/elements.h"
 #include "pipeline/pipeline-error.h"
+#include "worker/worker-error.h"
+
+#include <errno.h>
+#include <string.h>
 
 /* A recorded track: its composite index, and what it came with. */
 typedef struct {
@@ -38,27 +42,138 @@ static void comp_started(guint track, GstClockTime running_time, gpointer ud)
 
 static void comp_finished(const RrCompositeResult *res, const GError *error, gpointer ud)
 {
-    rr_recorder_file_done(ud, res->path, res->complete, res->size, res->duration, error);
+    RrRecorder *r = ud;
+    gint64 now = rr_egress_now_ns();
+    if (res->has_segments && r->active) {
+        RrSegmentsResultInfo *s = rr_egress_info_add_segments(r->info, res->segments.playlist_path,
+                                                              res->segments.live_playlist_path);
+        s->duration = (gint64)res->segments.duration;
+        s->size = (gint64)res->segments.size;
+        s->segment_count = res->segments.segment_count;
+        s->started_at = r->info->started_at;
+        s->ended_at = now;
+    }
+    if (res->has_images && r->active) {
+        RrImagesResultInfo *i = rr_egress_info_add_images(r->info, res->images.prefix);
+        i->image_count = res->images.count;
+        i->started_at = r->info->started_at;
+        i->ended_at = now;
+    }
+    rr_recorder_file_done(r, res->has_file ? res->path : NULL, res->complete, res->size,
+                          res->duration, error);
+}
+
+/* The hook for uploads (storage/ wires it later): every closed file of the recording. */
+static void comp_file_closed(const char *path, RrOutputKind kind, gpointer ud)
+{
+    (void)ud;
+    g_debug("recorder: %s closed: %s", rr_output_kind_to_string(kind), path);
 }
 
 static const RrCompositeCallbacks comp_callbacks = {
     .rtcp_out = comp_rtcp_out,
     .started = comp_started,
     .finished = comp_finished,
+    .file_closed = comp_file_closed,
 };
+
+/* @name (a template expanded) made absolute under the output directory, its directory
+ * created. */
+static char *place_extra(RrRecorder *r, const char *name, GError **error)
+{
+    char *full = g_path_is_absolute(name) || !r->output_dir
+                     ? g_strdup(name)
+                     : g_build_filename(r->output_dir, name, NULL);
+    g_autofree char *dir = g_path_get_dirname(full);
+    if (g_mkdir_with_parents(dir, 0755) != 0) {
+        int e = errno;
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_FAILED,
+                    "cannot create the output directory %s: %s", dir, g_strerror(e));
+        g_free(full);
+        return NULL;
+    }
+    return full;
+}
+
+static char *expand_or(const char *tmpl, const char *fallback, const RrJobTemplateVars *vars)
+{
+    return rr_job_expand_template(tmpl && *tmpl ? tmpl : fallback, vars);
+}
+
+/* Paths of the segment and image outputs (strings kept in @keep). */
+static gboolean extra_outputs(RrRecorder *r, const RrJobTemplateVars *vars, RrSegmentsConfig *seg,
+                              RrImagesConfig *img, GPtrArray *keep, GError **error)
+{
+    const RrJobSegments *js = r->job->segments;
+    if (js != NULL) {
+        g_autofree char *prefix = expand_or(js->filename_prefix, "{room_name}-{time}", vars);
+        char *full = place_extra(r, prefix, error);
+        if (full == NULL)
+            return FALSE;
+        g_ptr_array_add(keep, full);
+        g_autofree char *def_pl = g_strconcat(prefix, ".m3u8", NULL);
+        g_autofree char *pl = expand_or(js->playlist_name, def_pl, vars);
+        if (!g_str_has_suffix(pl, ".m3u8")) {
+            char *with = g_strconcat(pl, ".m3u8", NULL);
+            g_free(pl);
+            pl = with;
+        }
+        char *pl_full = place_extra(r, pl, error);
+        if (pl_full == NULL)
+            return FALSE;
+        g_ptr_array_add(keep, pl_full);
+        g_autofree char *base = g_strndup(pl, strlen(pl) - strlen(".m3u8"));
+        g_autofree char *def_live = g_strconcat(base, "-live.m3u8", NULL);
+        g_autofree char *live = expand_or(js->live_playlist_name, def_live, vars);
+        char *live_full = place_extra(r, live, error);
+        if (live_full == NULL)
+            return FALSE;
+        g_ptr_array_add(keep, live_full);
+        *seg = (RrSegmentsConfig){.prefix = full,
+                                  .playlist_path = pl_full,
+                                  .live_playlist_path = live_full,
+                                  .segment_duration_s = js->segment_duration,
+                                  .suffix = js->timestamp_suffix ? RR_FILE_SUFFIX_TIMESTAMP
+                                                                 : RR_FILE_SUFFIX_INDEX};
+    }
+    const RrJobImages *ji = r->job->images;
+    if (ji != NULL) {
+        g_autofree char *prefix = expand_or(ji->filename_prefix, "{room_name}-{time}", vars);
+        char *full = place_extra(r, prefix, error);
+        if (full == NULL)
+            return FALSE;
+        g_ptr_array_add(keep, full);
+        *img = (RrImagesConfig){.prefix = full,
+                                .interval_s = ji->capture_interval,
+                                .width = ji->width ? ji->width : r->job->encode.width,
+                                .height = ji->height ? ji->height : r->job->encode.height,
+                                .suffix = ji->timestamp_suffix ? RR_FILE_SUFFIX_TIMESTAMP
+                                                               : RR_FILE_SUFFIX_INDEX};
+    }
+    return TRUE;
+}
 
 gboolean rr_recorder_composite_init(RrRecorder *r, GError **error)
 {
     RrJobTemplateVars vars;
     rr_recorder_template_vars(r, NULL, &vars);
-    RrContainer container;
-    g_autofree char *name = rr_job_composite_output(r->job, &vars, &container, error);
-    if (!name)
-        return FALSE;
-    r->output_path = rr_recorder_place_output(r, name, error);
-    if (!r->output_path)
+    RrContainer container = RR_CONTAINER_MP4;
+    if (r->job->has_file) {
+        g_autofree char *name = rr_job_composite_output(r->job, &vars, &container, error);
+        if (!name)
+            return FALSE;
+        r->output_path = rr_recorder_place_output(r, name, error);
+        if (!r->output_path)
+            return FALSE;
+    }
+    RrSegmentsConfig seg;
+    RrImagesConfig img;
+    g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+    if (!extra_outputs(r, &vars, &seg, &img, keep, error))
         return FALSE;
     RrCompositeConfig cfg = {
+        .segments = r->job->segments ? &seg : NULL,
+        .images = r->job->images ? &img : NULL,
         .path = r->output_path,
         .container = container,
         .audio_only = r->job->audio_only,
@@ -75,7 +190,9 @@ gboolean rr_recorder_composite_init(RrRecorder *r, GError **error)
         return FALSE;
     r->comp_tracks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, comp_track_free);
     r->comp_participants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_message("recorder: writing %s (%s layout)", r->output_path, r->job->layout);
+    g_message("recorder: writing %s%s%s%s%s (%s layout)", r->output_path ? r->output_path : "",
+              cfg.segments ? " segments " : "", cfg.segments ? seg.playlist_path : "",
+              cfg.images ? " images " : "", cfg.images ? img.prefix : "", r->job->layout);
     return TRUE;
 }
 

@@ -92,16 +92,15 @@ void rr_recorder_file_done(RrRecorder *r, const char *path, gboolean complete, g
         /* Nothing was recorded: no file to report. */
         if (path)
             g_unlink(path);
-    } else {
+    } else if (path != NULL) {
         RrFileResult *f = rr_egress_info_add_file(r->info, path);
         f->started_at = r->info->started_at;
         f->ended_at = rr_egress_now_ns();
         f->size = (gint64)size;
         f->duration = GST_CLOCK_TIME_IS_VALID(duration) ? (gint64)duration : 0;
         if (!error && !complete) {
-            g_autoptr(GError) e =
-                g_error_new(RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_FAILED,
-                            "the output file %s was not finalized", path ? path : "");
+            g_autoptr(GError) e = g_error_new(RR_PIPELINE_ERROR, RR_PIPELINE_ERROR_FAILED,
+                                              "the output file %s was not finalized", path);
             rr_recorder_media_failed(r, e);
         }
     }

@@ -17,7 +17,7 @@ static char *tmp_dir;
 
 static RrCompositeConfig composite_config(gboolean audio_only, RrAudioCodec audio)
 {
-    RrCompositeConfig c = {.layout = "grid", .container = RR_CONTAINER_MP4};
+    RrCompositeConfig c = {.path = "x.mp4", .layout = "grid", .container = RR_CONTAINER_MP4};
     rr_encode_settings_init(&c.encode);
     c.encode.audio_codec = audio;
     c.audio_only = audio_only;
@@ -83,6 +83,21 @@ static void test_lists(void)
                     "webmmux");
     g_assert_cmpstr(rr_elements_composite_muxer(RR_CONTAINER_WEBM, TRUE, RR_AUDIO_CODEC_OPUS), ==,
                     "matroskamux");
+
+    /* Segments and images without a file: their elements, no muxer or filesink. */
+    RrSegmentsConfig seg = {.prefix = "s", .playlist_path = "s.m3u8", .segment_duration_s = 4};
+    RrImagesConfig img = {.prefix = "i", .interval_s = 2, .width = 320, .height = 180};
+    c = composite_config(FALSE, RR_AUDIO_CODEC_DEFAULT);
+    c.path = NULL;
+    c.segments = &seg;
+    c.images = &img;
+    g_autoptr(GPtrArray) extra = rr_elements_for_composite(&c);
+    const char *want_extra[] = {"splitmuxsink", "mpegtsmux", "aacparse",     "tee",
+                                "videorate",    "jpegenc",   "multifilesink"};
+    for (gsize i = 0; i < G_N_ELEMENTS(want_extra); i++)
+        g_assert_true(g_ptr_array_find_with_equal_func(extra, want_extra[i], g_str_equal, NULL));
+    g_assert_false(g_ptr_array_find_with_equal_func(extra, "mp4mux", g_str_equal, NULL));
+    g_assert_false(g_ptr_array_find_with_equal_func(extra, "filesink", g_str_equal, NULL));
 
     const RrCodec *h264 = rr_codec_find("H264", NULL);
     g_autoptr(GPtrArray) dec = rr_elements_for_track(h264, TRUE);

@@ -31,6 +31,65 @@ static void parse_bad(const char *json, int code, const char *needle)
     g_assert_true(error->domain == RR_WORKER_ERROR);
 }
 
+/* Segment and image outputs, with or without a file. */
+static void test_segments_images(void)
+{
+    const int I = RR_WORKER_ERROR_INVALID_JOB, U = RR_WORKER_ERROR_UNSUPPORTED;
+    g_autoptr(RrJobSpec) a =
+        parse_ok("{\"room_composite\":{\"room_name\":\"r\",\"segment_outputs\":[{"
+                 "\"filename_prefix\":\"hls/{room_name}\",\"playlistName\":\"p.m3u8\","
+                 "\"live_playlist_name\":\"live.m3u8\",\"segment_duration\":2,"
+                 "\"filename_suffix\":\"TIMESTAMP\",\"protocol\":\"HLS_PROTOCOL\"}],"
+                 "\"image_outputs\":[{\"capture_interval\":5,\"width\":320,\"height\":180,"
+                 "\"filename_suffix\":\"IMAGE_SUFFIX_INDEX\",\"image_codec\":\"IC_JPEG\"}]}}");
+    g_assert_false(a->has_file); /* segments and images only: no file */
+    g_assert_nonnull(a->segments);
+    g_assert_cmpstr(a->segments->filename_prefix, ==, "hls/{room_name}");
+    g_assert_cmpstr(a->segments->playlist_name, ==, "p.m3u8");
+    g_assert_cmpstr(a->segments->live_playlist_name, ==, "live.m3u8");
+    g_assert_cmpuint(a->segments->segment_duration, ==, 2);
+    g_assert_true(a->segments->timestamp_suffix);
+    g_assert_nonnull(a->images);
+    g_assert_cmpuint(a->images->capture_interval, ==, 5);
+    g_assert_cmpuint(a->images->width, ==, 320);
+    g_assert_false(a->images->timestamp_suffix);
+
+    g_autoptr(RrJobSpec) b =
+        parse_ok("{\"track_composite\":{\"room_name\":\"r\",\"video_track_id\":\"TR_v\","
+                 "\"file\":{\"filepath\":\"f.mp4\"},\"segments\":{\"filename_prefix\":\"s\"}}}");
+    g_assert_true(b->has_file);
+    g_assert_cmpuint(b->segments->segment_duration, ==, 4); /* LiveKit's default */
+    g_assert_null(b->images);
+
+    g_autoptr(RrJobSpec) c = parse_ok("{\"room_composite\":{\"room_name\":\"r\"}}");
+    g_assert_true(c->has_file);
+    g_assert_null(c->segments);
+
+    parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"segment_outputs\":[{"
+              "\"segment_duration\":-1}]}}",
+              I, "room_composite.segment_outputs[0].segment_duration: -1 is out of range");
+    parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"segment_outputs\":[{"
+              "\"filename_suffix\":\"SOMETIMES\"}]}}",
+              I, "segment_outputs[0].filename_suffix: unknown value");
+    parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"segment_outputs\":[{"
+              "\"s3\":{\"bucket\":\"b\"}}]}}",
+              U, "segment_outputs[0].s3: S3 upload not supported yet");
+    parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"segment_outputs\":[{"
+              "\"playlist\":\"x\"}]}}",
+              I, "segment_outputs[0].playlist: unknown field");
+    parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"audio_only\":true,"
+              "\"image_outputs\":[{\"capture_interval\":2}]}}",
+              I, "image outputs need video");
+    parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"image_outputs\":[{"
+              "\"capture_interval\":2,\"width\":321}]}}",
+              I, "even");
+    parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"image_outputs\":[{"
+              "\"capture_interval\":2,\"filename_suffix\":\"IMAGE_SUFFIX_NONE_OVERWRITE\"}]}}",
+              U, "NONE_OVERWRITE");
+    parse_bad("{\"track\":{\"room_name\":\"r\",\"track_id\":\"t\",\"segments\":{}}}", I,
+              "track.segments: unknown field");
+}
+
 static void test_room_composite_snake(void)
 {
     g_autoptr(RrJobSpec) s =
@@ -242,10 +301,10 @@ static void test_errors(void)
               "track.file.azure: Azure upload");
     parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"stream_outputs\":[{\"urls\":[]}]}}", U,
               "stream outputs are not supported yet");
-    parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"segment_outputs\":[{}]}}", U,
-              "segment outputs are not supported yet");
+    parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"segment_outputs\":[{},{}]}}", U,
+              "room_composite.segment_outputs: only one segment output");
     parse_bad("{\"participant\":{\"room_name\":\"r\",\"identity\":\"a\",\"image_outputs\":[{}]}}",
-              U, "image outputs");
+              I, "participant.image_outputs[0].capture_interval: required");
     parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"file_outputs\":[{},{}]}}", U,
               "only one file output");
     parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"file_outputs\":[{\"file_type\":\"MP3\"}]"
@@ -586,5 +645,6 @@ int main(int argc, char **argv)
     g_test_add_func("/worker/job/reserve-output", test_reserve_output);
     g_test_add_func("/worker/job/egress-info", test_egress_info);
     g_test_add_func("/worker/job/layout-names", test_layout_names);
+    g_test_add_func("/worker/job/segments-images", test_segments_images);
     return g_test_run();
 }
