@@ -361,8 +361,14 @@ static void on_new_jitterbuffer(GstElement *rtpbin, GstElement *jb, guint sessio
     RrRecvTrack *t = track_get(recv, session);
     if (t == NULL)
         return;
-    /* Retransmissions only where the sender takes NACKs (a=rtcp-fb:PT nack). */
-    g_object_set(jb, "do-retransmission", t->config.nack, "rtx-max-retries", RTX_MAX_RETRIES, NULL);
+    /* Retransmissions only where the sender takes NACKs (a=rtcp-fb:PT nack), and only for
+     * packets known missing (a later one arrived): by default the jitterbuffer also
+     * guesses when the next packet is due and asks for it when it is not there in time,
+     * but packets are read in poll ticks (rtc/poll.h) and in batches, so that guess fired
+     * about ten times a second per video track for packets that were on their way: each a
+     * timer wake-up, an RTCP packet, a retransmission and a duplicate to drop. */
+    g_object_set(jb, "do-retransmission", t->config.nack, "rtx-max-retries", RTX_MAX_RETRIES,
+                 "rtx-next-seqnum", FALSE, NULL);
     g_mutex_lock(&recv->lock);
     g_hash_table_replace(t->jitterbuffers, GUINT_TO_POINTER(ssrc), gst_object_ref(jb));
     g_mutex_unlock(&recv->lock);
