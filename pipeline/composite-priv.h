@@ -130,10 +130,13 @@ struct RrComposite {
 
     /* Shared with streaming threads. */
     GMutex lock;
-    GPtrArray *tracks;      /* RrCompTrack; never shrinks (pushes look tracks up) */
-    GstClockTime gate_time; /* running time of the first media; NONE before */
-    GstClockTime stop_time; /* running time where the encoders end; NONE while running */
-    GstClockTime last_end;  /* latest end of a buffer that passed a gate */
+    GPtrArray *tracks;        /* RrCompTrack; never shrinks (pushes look tracks up) */
+    GstClockTime gate_time;   /* running time of the first media, on the output frame grid
+                               * when there is video; NONE before */
+    GstClockTime video_phase; /* running time of a compositor frame seen at the gate (its
+                               * grid); NONE before the first */
+    GstClockTime stop_time;   /* running time where the encoders end; NONE while running */
+    GstClockTime last_end;    /* latest end of a buffer that passed a gate */
     guint64 video_frames;
     GQueue video_pending;  /* RrCompSnapshot for the compositor */
     GQueue audio_pending;  /* RrCompSnapshot for the audio mixer */
@@ -149,6 +152,7 @@ GstClockTime rr_comp_now(RrComposite *c);
 /* The clocksync ts-offset that has a video frame decoded shortly before the
  * compositor's deadline for it (see track_branch). */
 GstClockTime rr_comp_decode_offset(RrComposite *c);
+GstClockTime rr_comp_snap_to_frame(RrComposite *c, GstClockTime rt);
 /* Runs @func(c) on the context thread from any thread (never inline). */
 void rr_comp_invoke(RrComposite *c, void (*func)(RrComposite *c, GstClockTime t), GstClockTime t);
 /* The same, @delay_ms later (0: as soon as the context is idle). */

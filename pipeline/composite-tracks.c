@@ -561,6 +561,23 @@ void rr_composite_remove_participant(RrComposite *c, const char *id)
 
 /* ---- tracks ---- */
 
+/* The output frame at or before @rt (lock held). The file's timeline starts on a frame
+ * of the compositor, so that frame n of the file is at exactly n / fps: a start between
+ * two frames would shorten the first and put every later one half way between two
+ * ticks of the file's own frame rate (players and ffmpeg then see frames collide). */
+GstClockTime rr_comp_snap_to_frame(RrComposite *c, GstClockTime rt)
+{
+    if (!c->has_video || c->encode.fps == 0)
+        return rt;
+    /* The compositor starts its grid at the background's first frame, 0 unless the phase
+     * seen at the gate says otherwise. */
+    GstClockTime phase = GST_CLOCK_TIME_IS_VALID(c->video_phase) ? c->video_phase : 0;
+    if (rt < phase)
+        return rt;
+    guint64 n = gst_util_uint64_scale_int(rt - phase, c->encode.fps, GST_SECOND);
+    return phase + gst_util_uint64_scale_int(n, GST_SECOND, c->encode.fps);
+}
+
 /* Streaming thread: every unit of a recorded track leaving the receive bin. The first
  * of all opens the start gate; the first after a (re)start or unmute shows the tile. */
 static GstPadProbeReturn on_track_unit(GstPad *pad, GstPadProbeInfo *info, gpointer data)
@@ -573,7 +590,7 @@ static GstPadProbeReturn on_track_unit(GstPad *pad, GstPadProbeInfo *info, gpoin
     gboolean show = FALSE;
     g_mutex_lock(&c->lock);
     if (!GST_CLOCK_TIME_IS_VALID(c->gate_time)) {
-        c->gate_time = rt;
+        c->gate_time = rr_comp_snap_to_frame(c, rt);
         GST_INFO_OBJECT(pad, "start gate at %" GST_TIME_FORMAT " (track %u)", GST_TIME_ARGS(rt),
                         t->index);
     }

@@ -180,6 +180,10 @@ static GstPadProbeReturn on_gate(GstPad *pad, GstPadProbeInfo *info, gpointer da
     GstClockTime end = start + dur;
 
     g_mutex_lock(&c->lock);
+    if (g->video && !GST_CLOCK_TIME_IS_VALID(c->video_phase)) {
+        c->video_phase = 0;
+        c->video_phase = start - rr_comp_snap_to_frame(c, start);
+    }
     GstClockTime gate = c->gate_time, stop = c->stop_time;
     if (GST_CLOCK_TIME_IS_VALID(gate) && !g->video)
         gate += c->audio_lead;
@@ -484,7 +488,14 @@ static void setup_aggregator(RrComposite *c, GstElement *agg)
     guint64 upstream = (guint64)(c->latency_ms + DECODE_MARGIN_MS) * GST_MSECOND;
     g_object_set(agg, "latency", (guint64)MIXER_LATENCY_MS * GST_MSECOND, "min-upstream-latency",
                  upstream, "emit-signals", TRUE, "ignore-inactive-pads", FALSE, NULL);
-    gst_util_set_object_arg(G_OBJECT(agg), "start-time-selection", "first");
+    if (agg == c->mixer) {
+        gst_util_set_object_arg(G_OBJECT(agg), "start-time-selection", "first");
+    } else {
+        /* Frames on the grid of running time 0 (n / fps), known before the first of
+         * them: the start gate is put on a frame (rr_comp_snap_to_frame). */
+        gst_util_set_object_arg(G_OBJECT(agg), "start-time-selection", "set");
+        g_object_set(agg, "start-time", (guint64)0, NULL);
+    }
     if (agg == c->mixer) {
         /* Place input audio by its timestamps: by default (40 ms, 1 s) the mixer keeps
          * a pad's samples back to back while they drift less than 40 ms from their
@@ -838,7 +849,7 @@ RrComposite *rr_composite_new(const RrCompositeConfig *config, GMainContext *con
     c->tracks = g_ptr_array_new_with_free_func(rr_comp_track_free);
     c->to_release = g_ptr_array_new_with_free_func(gst_object_unref);
     g_mutex_init(&c->lock);
-    c->gate_time = c->stop_time = c->last_end = GST_CLOCK_TIME_NONE;
+    c->gate_time = c->stop_time = c->last_end = c->video_phase = GST_CLOCK_TIME_NONE;
     g_queue_init(&c->video_pending);
     g_queue_init(&c->audio_pending);
     c->pipeline = gst_object_ref_sink(gst_pipeline_new("composite"));

@@ -244,6 +244,39 @@ static char *probe_streams(const char *path, double *start_time)
     return g_string_free(codecs, FALSE);
 }
 
+/* Video frames of @path whose time is not on the n / @fps grid (within 1 ms: Matroska
+ * keeps milliseconds); the first such time in *@first_off. */
+static guint off_grid_frames(const char *path, guint fps, double *first_off)
+{
+    const char *argv[] = {"ffprobe",
+                          "-v",
+                          "error",
+                          "-select_streams",
+                          "v:0",
+                          "-show_entries",
+                          "packet=pts_time",
+                          "-of",
+                          "csv=p=0",
+                          path,
+                          NULL};
+    g_autofree char *out = run_capture(argv, NULL);
+    char **lines = g_strsplit(out, "\n", -1);
+    guint off = 0;
+    *first_off = -1;
+    for (char **l = lines; *l; l++) {
+        if (!g_ascii_isdigit(**l))
+            continue;
+        double t = g_ascii_strtod(*l, NULL);
+        double frames = t * fps;
+        if (fabs(frames - round(frames)) * 1000.0 / fps > 1.0) {
+            if (off++ == 0)
+                *first_off = t;
+        }
+    }
+    g_strfreev(lines);
+    return off;
+}
+
 /* Packets of the first @kind stream ("a" or "v") that ffprobe reads from @path (0 if
  * there is no such stream). */
 static guint count_packets(const char *path, const char *kind)
@@ -409,6 +442,13 @@ static void check_file(Ctx *ctx, const char *path, const char *codecs, double ex
     g_assert_cmpfloat(start, <, 0.05);
     g_assert_cmpfloat(fabs(probe.duration - expected), <, 0.5);
     if (fps > 0) {
+        /* Frame n at n / fps: the timeline starts on a frame of the compositor. */
+        double first_off = -1;
+        guint off = off_grid_frames(path, fps, &first_off);
+        if (off > 0)
+            g_test_message("%u frames off the 1/%u s grid, the first at %.3f s", off, fps,
+                           first_off);
+        g_assert_cmpuint(off, ==, 0);
         /* Continuous timeline: one frame per 1/fps of the whole duration. */
         double want = probe.duration * fps;
         g_assert_cmpfloat(fabs(probe.frames - want), <=, want * 0.05 + 2);
