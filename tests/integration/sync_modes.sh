@@ -23,24 +23,12 @@ set -euo pipefail
 . "$(dirname "$0")/data/record-lib.sh"
 require_record
 
-all_modes="clean sr_jitter sr_5s no_sr send_jitter fast_clock"
-modes=${RR_SYNC_MODES:-$all_modes}
+. "$(dirname "$0")/data/sync-modes.sh"
+modes=${RR_SYNC_MODES:-$sync_all_modes}
 secs=${RR_SYNC_SECONDS:-14}
 max_offset=40
 max_bad_pct=0.5
 max_drift=5
-
-mode_args() {
-  case $1 in
-  clean) echo "" ;;
-  sr_jitter) echo "-sr-mode send-jitter -sr-jitter 30ms" ;;
-  sr_5s) echo "-sr-interval 5s" ;;
-  no_sr) echo "-sr-interval 0" ;;
-  send_jitter) echo "-send-jitter 40ms -send-hold-every 2s -send-hold-min 100ms -send-hold-max 200ms" ;;
-  fast_clock) echo "-clock-ppm 1000" ;;
-  *) return 1 ;;
-  esac
-}
 
 hog_pids=()
 start_hog() {
@@ -93,7 +81,7 @@ assess() {
 }
 
 for mode in $modes; do
-  args=$(mode_args "$mode") || { fail "unknown mode $mode"; continue; }
+  args=$(sync_mode_args "$mode") || { fail "unknown mode $mode"; continue; }
   echo "=== mode $mode: testroom $args"
   [ "${RR_SYNC_LOAD:-0}" = 1 ] && start_hog
   # shellcheck disable=SC2086
@@ -114,15 +102,16 @@ for mode in $modes; do
   jq -c '{modes, sr_sent: [.clients[].tracks[] | {participant, name, sr_sent}],
     holds: [.publishers[] | .identity as $p | .tracks[] | {p: $p, name, send_holds, max_send_delay_ms}]}' \
     "$work/sync-$mode.report.json" || true
-  analyze "$mode-composite" "$comp" --size 640x360 --flash-luma 200 \
-    --sync alice:500:0,0,1,1/0,0,0.5,1 --sync bob:1000:0.5,0,0.5,1
-  analyze "$mode-bob" "$part" --size 640x360 --flash-luma 200 --sync bob:1000
+  # shellcheck disable=SC2086
+  analyze "$mode-composite" "$comp" $sync_composite_args
+  # shellcheck disable=SC2046
+  analyze "$mode-bob" "$part" $(sync_participant_args bob:1000)
   assess "$mode" composite "$work/$mode-composite.an.json" alice 5
   assess "$mode" composite "$work/$mode-composite.an.json" bob 3
   assess "$mode" participant "$work/$mode-bob.an.json" bob 3
 done
 
 echo "=== summary (mode file who: pairs, offsets ms [min..max] mean, drift ms/min, missing+dup/spanned)"
-jq -s -r '.[] | "\(.mode)\t\(.file)\t\(.who)\tpairs \(.pairs) [\(.min)..\(.max)] mean \(.mean)\tdrift \(.drift)\tmissing \(.missing) dup \(.duplicated) of \(.spanned) (\(.bad_pct * 100 | round / 100) %), unreadable \(.unreadable), fps \(.source_fps * 100 | round / 100)"' "$summary"
+jq -s -r '.[] | "\(.mode)\t\(.file)\t\(.who)\tpairs \(.pairs) [\(.min)..\(.max)] mean \(.mean)\tdrift \(.drift // "n/a" | if type == "number" then (. * 10 | round / 10) else . end)\tmissing \(.missing) dup \(.duplicated) of \(.spanned) (\(.bad_pct * 100 | round / 100) %), unreadable \(.unreadable), fps \(.source_fps * 100 | round / 100)"' "$summary"
 jq -s . "$summary" >"$work/sync_modes.json"
 finish sync_modes

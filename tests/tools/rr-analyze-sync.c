@@ -12,10 +12,11 @@
  *
  * Per participant: flash onsets (the band reaches --flash-luma after ≥ 300 ms below it,
  * readable frames only), beep onsets of its tone (rr_an_audio_onsets), every flash
- * paired with the nearest beep within 500 ms (offset = beep − flash, ms), the offsets'
+ * paired with the nearest beep within 500 ms (offset = beep − flash, whole ms), the offsets'
  * mean/min/max, their drift (least-squares slope against the flash time, ms per
  * minute), and the frame numbers seen in output order: duplicated (the same number again),
- * missing (numbers skipped), backwards, unreadable frames, and (missing + duplicated)
+ * missing (numbers skipped), backwards, unreadable frames after the first readable one
+ * (before_first: the output frames before it), and (missing + duplicated)
  * as a percentage of the source frames spanned. Frames and audio are analysed after the
  * decode; rr_an_sync_frame runs on the video streaming thread.
  */
@@ -178,9 +179,9 @@ void rr_an_sync_frame(RrAn *an, const GstVideoFrame *f, GstClockTime pts)
     }
 }
 
-static double rr_an_ms_d(gint64 ns)
+static gint64 rr_an_ms_i(gint64 ns)
 {
-    return rr_an_round(ns / 1e6, 0.1);
+    return llround(ns / 1e6);
 }
 
 /* Flash onsets among the readable frames. */
@@ -228,11 +229,11 @@ static void rr_an_sync_pairs(JsonBuilder *b, GArray *von, GArray *aon)
         double off = best / 1e6, t = tv / 6e10; /* minutes */
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "video_ms");
-        json_builder_add_double_value(b, rr_an_ms_d(tv));
+        json_builder_add_int_value(b, rr_an_ms_i(tv));
         json_builder_set_member_name(b, "audio_ms");
-        json_builder_add_double_value(b, rr_an_ms_d(tv + best));
+        json_builder_add_int_value(b, rr_an_ms_i(tv + best));
         json_builder_set_member_name(b, "offset_ms");
-        json_builder_add_double_value(b, rr_an_round(off, 0.1));
+        json_builder_add_int_value(b, llround(off));
         json_builder_end_object(b);
         mn = count ? MIN(mn, off) : off;
         mx = count ? MAX(mx, off) : off;
@@ -245,13 +246,13 @@ static void rr_an_sync_pairs(JsonBuilder *b, GArray *von, GArray *aon)
     json_builder_set_member_name(b, "unpaired_flashes");
     json_builder_add_int_value(b, von->len - count);
     json_builder_set_member_name(b, "mean_offset_ms");
-    json_builder_add_double_value(b, count ? rr_an_round(sum / count, 0.1) : 0);
+    json_builder_add_int_value(b, count ? llround(sum / count) : 0);
     json_builder_set_member_name(b, "min_offset_ms");
-    json_builder_add_double_value(b, rr_an_round(mn, 0.1));
+    json_builder_add_int_value(b, llround(mn));
     json_builder_set_member_name(b, "max_offset_ms");
-    json_builder_add_double_value(b, rr_an_round(mx, 0.1));
+    json_builder_add_int_value(b, llround(mx));
     json_builder_set_member_name(b, "max_abs_offset_ms");
-    json_builder_add_double_value(b, rr_an_round(MAX(fabs(mn), fabs(mx)), 0.1));
+    json_builder_add_int_value(b, llround(MAX(fabs(mn), fabs(mx))));
     /* Drift: least-squares slope of the offsets against time, from ≥ 3 pairs over ≥ 4 s. */
     double den = count * stt - st * st;
     double span = 0;
@@ -279,7 +280,7 @@ static void rr_an_sync_event(JsonBuilder *b, guint *n_events, gint64 pts, gint32
         return;
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "ms");
-    json_builder_add_double_value(b, rr_an_ms_d(pts));
+    json_builder_add_int_value(b, rr_an_ms_i(pts));
     json_builder_set_member_name(b, "from");
     json_builder_add_int_value(b, prev);
     json_builder_set_member_name(b, "to");
@@ -295,7 +296,8 @@ static void rr_an_sync_frames_json(JsonBuilder *b, const RrAnSync *p)
     g_autoptr(JsonBuilder) ev = json_builder_new();
     guint n_events = 0;
     json_builder_begin_array(ev);
-    guint readable = 0, unreadable = 0, dup = 0, missing = 0, backwards = 0, between = 0;
+    guint readable = 0, unreadable = 0, before = 0, dup = 0, missing = 0, backwards = 0,
+          between = 0;
     gint32 first = -1, last = -1;
     gint64 first_pts = 0, last_pts = 0;
     guint tile_use[RR_AN_MAX_TILES] = {0};
@@ -303,8 +305,9 @@ static void rr_an_sync_frames_json(JsonBuilder *b, const RrAnSync *p)
         const RrAnSyncFrame *f = &g_array_index(p->frames, RrAnSyncFrame, i);
         if (f->counter < 0) {
             if (first >= 0)
-                between++; /* unreadable frames after the first readable one */
-            unreadable++;
+                between++, unreadable++; /* after the first readable frame */
+            else
+                before++; /* the participant is not (yet) in the picture */
             continue;
         }
         tile_use[f->tile]++;
@@ -336,14 +339,16 @@ static void rr_an_sync_frames_json(JsonBuilder *b, const RrAnSync *p)
     json_builder_add_int_value(b, readable);
     json_builder_set_member_name(b, "unreadable");
     json_builder_add_int_value(b, unreadable);
+    json_builder_set_member_name(b, "before_first");
+    json_builder_add_int_value(b, before);
     json_builder_set_member_name(b, "first_counter");
     json_builder_add_int_value(b, first);
     json_builder_set_member_name(b, "last_counter");
     json_builder_add_int_value(b, last);
     json_builder_set_member_name(b, "first_ms");
-    json_builder_add_double_value(b, rr_an_ms_d(first_pts));
+    json_builder_add_int_value(b, rr_an_ms_i(first_pts));
     json_builder_set_member_name(b, "last_ms");
-    json_builder_add_double_value(b, rr_an_ms_d(last_pts));
+    json_builder_add_int_value(b, rr_an_ms_i(last_pts));
     gint64 spanned = first >= 0 ? (gint64)last - first + 1 : 0;
     json_builder_set_member_name(b, "source_frames_spanned");
     json_builder_add_int_value(b, spanned);
@@ -392,12 +397,12 @@ void rr_an_sync_json(RrAn *an, JsonBuilder *b, const float *x, gsize n)
         json_builder_set_member_name(b, "flashes_ms");
         json_builder_begin_array(b);
         for (guint k = 0; k < von->len; k++)
-            json_builder_add_double_value(b, rr_an_ms_d(g_array_index(von, gint64, k)));
+            json_builder_add_int_value(b, rr_an_ms_i(g_array_index(von, gint64, k)));
         json_builder_end_array(b);
         json_builder_set_member_name(b, "beeps_ms");
         json_builder_begin_array(b);
         for (guint k = 0; k < aon->len; k++)
-            json_builder_add_double_value(b, rr_an_ms_d(g_array_index(aon, gint64, k)));
+            json_builder_add_int_value(b, rr_an_ms_i(g_array_index(aon, gint64, k)));
         json_builder_end_array(b);
         rr_an_sync_pairs(b, von, aon);
         rr_an_sync_frames_json(b, p);
