@@ -39,7 +39,7 @@ if [ "${SOAK_LOAD:-0}" = 1 ]; then
     pids+=($!)
   done
 fi
-echo "sync_soak: mode $mode (testroom $args), ${secs} s, load ${SOAK_LOAD:-0}"
+echo "sync_soak: mode $mode (testroom $args), ${secs} s, CPU hog ${SOAK_LOAD:-0}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck disable=SC2046
 "$roomrec" record $(rec_args sync) --egress-id EG_composite --layout grid --preset H264_720P_30 \
   --output "$work/composite.mp4" --duration "$secs" --json >"$work/composite.json" 2>"$work/composite.log" &
@@ -53,6 +53,8 @@ pids+=("$bob_pid")
 rc=0
 wait "$comp_pid" || rc=1
 wait "$bob_pid" || rc=1
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "sync_soak: recorded; load average $load (1, 5, 15 min)"
 stop_room
 [ "$rc" -eq 0 ] || { echo "sync_soak: a recording failed: $(tail -2 "$work/composite.log" "$work/bob.log")" >&2; exit 1; }
 
@@ -68,7 +70,7 @@ for f in composite bob; do
 done
 jq -c -n --arg mode "$mode" --argjson secs "$secs" --arg load "${SOAK_LOAD:-0}" \
   --slurpfile c "$work/composite.an.json" --slurpfile b "$work/bob.an.json" \
-  '{bench: "sync_soak", mode: $mode, seconds: $secs, load: ($load == "1"),
+  --arg loadavg "$load" '{bench: "sync_soak", mode: $mode, seconds: $secs, hog: ($load == "1"), loadavg: $loadavg,
     results: [([$c[0].sync.participants[] | . + {file: "composite"}] + [$b[0].sync.participants[] | . + {file: "participant"}])[] |
       select(.frames.readable > 0) | {file, who: .name, pairs: .count, min_offset_ms, max_offset_ms,
       mean_offset_ms, max_abs_offset_ms, drift_ms_per_min, missing: .frames.missing,

@@ -59,7 +59,7 @@ assess() {
     fail "$mode/$label/$who: no analysis"
     return
   fi
-  jq -c --arg m "$mode" --arg f "$label" '{mode: $m, file: $f, who: .name, pairs: .count,
+  jq -c --arg m "$mode" --arg f "$label" --arg l "$load" '{mode: $m, file: $f, who: .name, load: $l, pairs: .count,
     offsets: [.pairs[].offset_ms], mean: .mean_offset_ms, min: .min_offset_ms,
     max: .max_offset_ms, drift: .drift_ms_per_min, unpaired: .unpaired_flashes,
     missing: .frames.missing, duplicated: .frames.duplicated, backwards: .frames.backwards,
@@ -83,6 +83,8 @@ assess() {
 for mode in $modes; do
   args=$(sync_mode_args "$mode") || { fail "unknown mode $mode"; continue; }
   echo "=== mode $mode: testroom $args"
+  # The machine's load while recording (1-minute average at the end), for reading the
+  # figures: other processes on two cores delay decoding and compositing.
   [ "${RR_SYNC_LOAD:-0}" = 1 ] && start_hog
   # shellcheck disable=SC2086
   start_room "sync-$mode" "$scenarios/sync.json" $args
@@ -94,8 +96,10 @@ for mode in $modes; do
   bob_pid=$rec_pid
   record_wait "$mode-composite" "$comp_pid"
   record_wait "$mode-bob" "$bob_pid"
+  load=$(cut -d' ' -f1 /proc/loadavg)
   stop_room
   stop_hog
+  echo "$mode: load average $load"
   check "$mode: the room ran in mode $mode" \
     '.modes != null and ([.publishers[].tracks[].send_queue_drops] | add // 0) == 0' \
     "$work/sync-$mode.report.json"
@@ -111,7 +115,7 @@ for mode in $modes; do
   assess "$mode" participant "$work/$mode-bob.an.json" bob 3
 done
 
-echo "=== summary (mode file who: pairs, offsets ms [min..max] mean, drift ms/min, missing+dup/spanned)"
-jq -s -r '.[] | "\(.mode)\t\(.file)\t\(.who)\tpairs \(.pairs) [\(.min)..\(.max)] mean \(.mean)\tdrift \(.drift // "n/a" | if type == "number" then (. * 10 | round / 10) else . end)\tmissing \(.missing) dup \(.duplicated) of \(.spanned) (\(.bad_pct * 100 | round / 100) %), unreadable \(.unreadable), fps \(.source_fps * 100 | round / 100)"' "$summary"
+echo "=== summary (mode file who: load average, pairs, offsets ms [min..max] mean, drift ms/min, missing+dup/spanned)"
+jq -s -r '.[] | "\(.mode)\t\(.file)\t\(.who)\tload \(.load)\tpairs \(.pairs) [\(.min)..\(.max)] mean \(.mean)\tdrift \(.drift // "n/a" | if type == "number" then (. * 10 | round / 10) else . end)\tmissing \(.missing) dup \(.duplicated) of \(.spanned) (\(.bad_pct * 100 | round / 100) %), unreadable \(.unreadable), fps \(.source_fps * 100 | round / 100)"' "$summary"
 jq -s . "$summary" >"$work/sync_modes.json"
 finish sync_modes
