@@ -4,8 +4,8 @@
 # joining at 4 s; 640x360@30, a white flash and a beep every 2 s, frames numbered by a
 # bar code) in one timing mode (SOAK_MODE, default sr_jitter: sender reports at the
 # last packet's send time ± 30 ms, what the issue saw from a real server; in 14 s runs of
-# tests/integration/sync_modes.sh on main every mode but clean failed, sr_5s, no_sr and
-# send_jitter as badly; over 5 minutes sr_jitter also drifts a participant egress),
+# tests/integration/sync_modes.sh on main on a loaded machine no mode passed, clean only
+# for its lip sync; over 5 minutes sr_jitter also drifts a participant egress),
 # while `roomrec record` makes a room composite (grid, H264_720P_30) and bob's
 # participant egress (640x360) of BENCH_SECONDS (default 300). rr-analyze --sync then
 # gives per participant and file: every flash/beep pair (beep − flash), their range,
