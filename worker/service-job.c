@@ -160,6 +160,8 @@ void rr_service_job_event(RrServiceJob *j, const RrChildEvent *ev)
     g_message("worker: job %s part %u: %s", j->q->egress_id, j->q->part, ev->status);
     if (g_str_equal(ev->status, "EGRESS_ENDING") && lists_spooled(ev->info))
         j->stage_dirty = TRUE;
+    else if (rr_egress_status_name_is_final(ev->status) && lists_spooled(ev->info))
+        rr_service_spool_soon(j->svc); /* its upload failed: the spool retry takes it */
     set_info(j, merge_files(j, ev->info), ev->status);
     notify(j);
     rr_service_job_flush(j);

@@ -87,6 +87,9 @@ void rr_service_job_control(RrServiceJob *j);
 /* service-spool.c */
 /* Uploads what waits in the spool (on a thread) and updates those jobs' statuses. */
 void rr_service_spool_start(RrService *s);
+/* A job's files went to the spool: the next retry in SPOOL_RETRY_MIN_S (unless one is
+ * running or backing off already). */
+void rr_service_spool_soon(RrService *s);
 /* The service goes away: a retry still running updates no status. */
 void rr_service_spool_detach(RrService *s);
 

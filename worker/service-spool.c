@@ -166,6 +166,12 @@ static gboolean on_spool_timer(gpointer ud)
     return G_SOURCE_REMOVE;
 }
 
+void rr_service_spool_soon(RrService *s)
+{
+    if (!s->spool && !s->stopping && s->spool_delay_s == 0)
+        schedule(s, TRUE);
+}
+
 void rr_service_spool_start(RrService *s)
 {
     if (retry_now(s, TRUE) && !s->spool)
