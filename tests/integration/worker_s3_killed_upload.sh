@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # labels: c,storage,worker
 # `kill -9` of a worker and of its recording child between the end of a recording and its
-# confirmed upload (real redis-server, radosgw and the test room; lease 4 s). The upload is
+# confirmed upload (real redis-server, radosgw and the test room; lease 8 s). The upload is
 # held by stopping radosgw as the recording ends, with the config's own retry settings
 # (max_retries 60, 500 ms to 1 s apart) keeping it trying. The finished file must be in
 # the spool (and nowhere else) while it uploads, the job's stage in Redis "uploading".
@@ -17,7 +17,7 @@ set -euo pipefail
 . "$(dirname "$0")/data/worker-lib.sh"
 . "$(dirname "$0")/data/radosgw.sh"
 
-lease=4
+lease=8
 start_redis
 rgw_start
 rgw_curl -X PUT -o /dev/null "$rgw_url/rec"
