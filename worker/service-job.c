@@ -335,11 +335,8 @@ void rr_service_job_start(RrService *s, RrQueueJob *q)
         rr_service_job_flush(j);
         return;
     }
-    if (q->part > 1 && rr_service_takeover_wanted(j)) {
-        /* The recording had ended; its files wait in the spool: upload, no new part. */
-        rr_service_takeover_start(j);
-        return;
-    }
+    if (q->part > 1 && rr_service_takeover_try(j))
+        return; /* the recording had ended: its files are uploaded, no new part */
     g_autoptr(RrEgressInfo) info = rr_egress_info_new(q->egress_id, j->spec);
     JsonNode *n = info_node(info);
     set_info(j, merge_files(j, n), "EGRESS_STARTING");

@@ -94,10 +94,11 @@ void rr_service_spool_soon(RrService *s);
 void rr_service_spool_detach(RrService *s);
 
 /* service-takeover.c: a job reclaimed after its recording had ended (stage "uploading"
- * in Redis, or its files in our spool) is not recorded again: its files are uploaded
- * from the spool and its status finished (docs/WORKER.md, "Killed during the upload"). */
-gboolean rr_service_takeover_wanted(RrServiceJob *j);
-void rr_service_takeover_start(RrServiceJob *j);
+ * in Redis, its files in our spool, or its status ENDING with its finished file at its
+ * output path) is not recorded again: its files are uploaded from the spool and its
+ * status finished (docs/WORKER.md, "Killed during the upload"). */
+/* TRUE when @j is such a job: its takeover upload has started (or it is finished). */
+gboolean rr_service_takeover_try(RrServiceJob *j);
 /* @j goes away: a running takeover upload forgets it. */
 void rr_service_takeover_detach(RrServiceJob *j);
 /* service-job.c: the takeover's outcome: @info (taken) with @status, final. */

@@ -244,6 +244,14 @@ static void upload_staged(RrUpload *u, RrEgressInfo *info, RrSpoolEntry *e, RrFi
     rr_upload_outcome_clear(&out);
 }
 
+char *rr_upload_stage_file(RrUpload *u, const char *path, const char *egress_id, GError **error)
+{
+    g_autofree char *key = key_for(u, path);
+    g_autoptr(RrSpoolEntry) entry =
+        rr_spool_stage(u->spool_dir, u->primary, path, key, NULL, egress_id, FALSE, error);
+    return entry ? g_strdup(entry->data_path) : NULL;
+}
+
 gboolean rr_upload_stage(RrUpload *u, RrEgressInfo *info)
 {
     gboolean any = FALSE;

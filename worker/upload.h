@@ -54,6 +54,12 @@ void rr_upload_free(RrUpload *upload);
  * Blocking (a rename; a copy across file systems). TRUE when something was staged. */
 gboolean rr_upload_stage(RrUpload *upload, RrEgressInfo *info);
 
+/* Blocking: moves the finished file @path into the spool as an entry of @egress_id (its
+ * key relative to the output directory), unlocked at once; (transfer full) the entry's
+ * data path, or NULL with @error (the file is where it was). */
+char *rr_upload_stage_file(RrUpload *upload, const char *path, const char *egress_id,
+                           GError **error);
+
 /* Uploads @info's files (taken: owned by the upload until @callback, which gets it back
  * from rr_upload_run_finish). @callback runs on the thread-default main context. */
 void rr_upload_run_async(RrUpload *upload, RrEgressInfo *info, GAsyncReadyCallback callback,

@@ -8,7 +8,10 @@
 #   round 1: another worker (w2) reclaims the job after the lease and uploads the spooled
 #            file instead of recording a part 2;
 #   round 2: the same worker (w2) restarted finds the file in its spool and the job in
-#            Redis and does the same.
+#            Redis and does the same;
+#   round 3: (state made by hand) the kill came before the move into the spool: the
+#            status is ENDING with the finished file at its output path; the restarted
+#            worker moves it into the spool and uploads it.
 # Each round: the bucket holds the recording under its key exactly once, byte-identical
 # to the spooled file, decodable (ffprobe duration and frames); the status is COMPLETE
 # with the object's URL and size and a single file result; no part 2 was recorded; the
@@ -134,6 +137,25 @@ mv "$work/w2.log" "$work/w2.first.log"
 start_worker w2
 w2=$wpid
 check_uploaded EG_ku2 ku2.webm w2
+
+# Round 3: a kill between the muxer's final rename and the move into the spool leaves the
+# status ENDING with the finished file at its output path and no stage. Made by hand (w2
+# stopped; the job delivered to a consumer that never comes back): the restarted w2
+# moves the file into the spool and uploads it instead of recording a part 2.
+kill -9 "$w2"
+wait "$w2" 2>/dev/null || true
+cp "$work/EG_ku1.recorded" "$work/out/ku3.webm"
+cp "$work/out/ku3.webm" "$work/EG_ku3.recorded"
+submit_raw EG_ku3 track 0.2 "$(track_job EG_ku3 alice/camera ku3.webm)"
+info3=$(jq -cn --arg l "$work/out/ku3.webm" \
+  '{egressId: "EG_ku3", roomName: "four", status: "EGRESS_ENDING", fileResults: [{filename: "ku3.webm", location: $l}]}')
+rcli HSET "${prefix}egress:EG_ku3" status EGRESS_ENDING info "$info3" part 1 worker dead >/dev/null
+rcli XREADGROUP GROUP "${prefix}workers" dead COUNT 1 STREAMS "${prefix}jobs" '>' >/dev/null
+mv "$work/w2.log" "$work/w2.second.log"
+start_worker w2
+w2=$wpid
+check_uploaded EG_ku3 ku3.webm w2
+[ ! -e "$work/out/ku3.webm" ] && ok "EG_ku3: the file left its output path" || fail "EG_ku3: still at its output path"
 
 if grep -lF "$rgw_secret_key" "$work"/*.log "$work"/*.out "$work"/*.json 2>/dev/null; then
   fail "the S3 secret appears in the files above"
