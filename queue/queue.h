@@ -15,7 +15,10 @@
  *                     cost, submitted_at (unix ms)
  *   {P}workers        its consumer group (created on first use, MKSTREAM)
  *   {P}egress:<id>    hash: info (EgressInfo JSON), status, final ("0"/"1"), room, worker,
- *                     part, created_at, updated_at (unix ms)
+ *                     part, created_at, updated_at (unix ms), stage (the worker's: "uploading"
+ *                     once the recording has ended and its files wait in the spool for
+ *                     their upload, so that a worker reclaiming the job uploads them
+ *                     instead of recording a new part)
  *   {P}egress         sorted set of egress ids by created_at (for list)
  *   {P}events         stream of status changes (egress_id, status, worker, info), capped
  *                     with MAXLEN ~ events_maxlen
@@ -234,6 +237,12 @@ gboolean rr_queue_set_status(RrQueue *q, const char *egress_id, const char *stat
 
 /* NULL with RR_QUEUE_ERROR_NOT_FOUND when there is no such egress. */
 RrQueueStatus *rr_queue_get_status(RrQueue *q, const char *egress_id, GError **error);
+
+/* Sets the stage field of @egress_id's status (see Keys; "" clears it). NOT_FOUND when
+ * there is no such egress. */
+gboolean rr_queue_set_stage(RrQueue *q, const char *egress_id, const char *stage, GError **error);
+/* *@stage: (transfer full) the stage, NULL when none is set (or no such egress). */
+gboolean rr_queue_get_stage(RrQueue *q, const char *egress_id, char **stage, GError **error);
 
 /* Statuses oldest first; @room (NULL: all) and @active_only (not final) filter.
  * (transfer full) (element-type RrQueueStatus). */

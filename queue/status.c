@@ -23,6 +23,12 @@ static const char SET_STATUS_LUA[] =
     "  'info', ARGV[4])\n"
     "return 1\n";
 
+/* KEYS: status hash. ARGV: stage. */
+static const char SET_STAGE_LUA[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('NOTFOUND') end\n"
+    "redis.call('HSET', KEYS[1], 'stage', ARGV[1])\n"
+    "return 1\n";
+
 /* KEYS: index. ARGV: status key prefix, room ('' any), active only (1/0).
  * Returns id, then the N_STATUS_FIELDS values, per egress. */
 static const char LIST_LUA[] =
@@ -202,5 +208,37 @@ gboolean rr_queue_pop_control(RrQueue *q, const char *egress_id, char **message_
         return FALSE;
     if (r->type == REDIS_REPLY_STRING)
         *message_json = g_strdup(r->str);
+    return TRUE;
+}
+
+gboolean rr_queue_set_stage(RrQueue *q, const char *egress_id, const char *stage, GError **error)
+{
+    if (!check_id(egress_id, error))
+        return FALSE;
+    g_autofree char *k_status = rr_queue_key(q, "egress:", egress_id);
+    g_autofree char *err = NULL;
+    g_autoptr(redisReply) r = rr_queue_command(q, &err, error, "EVAL", SET_STAGE_LUA, "1", k_status,
+                                               stage ? stage : "", NULL);
+    if (r)
+        return TRUE;
+    if (err && g_str_has_prefix(err, "NOTFOUND"))
+        g_set_error(error, RR_QUEUE_ERROR, RR_QUEUE_ERROR_NOT_FOUND, "no egress with id %s",
+                    egress_id);
+    else if (err)
+        g_set_error(error, RR_QUEUE_ERROR, RR_QUEUE_ERROR_PROTOCOL, "set stage: %s", err);
+    return FALSE;
+}
+
+gboolean rr_queue_get_stage(RrQueue *q, const char *egress_id, char **stage, GError **error)
+{
+    *stage = NULL;
+    if (!check_id(egress_id, error))
+        return FALSE;
+    g_autofree char *k_status = rr_queue_key(q, "egress:", egress_id);
+    g_autoptr(redisReply) r = rr_queue_command(q, NULL, error, "HGET", k_status, "stage", NULL);
+    if (!r)
+        return FALSE;
+    if (r->type == REDIS_REPLY_STRING && r->len > 0)
+        *stage = g_strdup(r->str);
     return TRUE;
 }

@@ -2,6 +2,7 @@
 #include "storage/spool.h"
 
 #include "storage/local.h"
+#include "storage/spool-priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,9 +18,9 @@ void rr_upload_outcome_clear(RrUploadOutcome *o)
     o->backup_used = FALSE;
 }
 
-static gboolean write_sidecar(const char *path, const char *key, const char *content_type,
-                              gint64 size, const char *destination, const char *source,
-                              const char *last_error, const char *label, GError **error)
+char *rr_spool_sidecar_json(const char *key, const char *content_type, gint64 size,
+                            const char *destination, const char *source, const char *last_error,
+                            const char *label)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
@@ -50,7 +51,15 @@ static gboolean write_sidecar(const char *path, const char *key, const char *con
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     json_generator_set_root(gen, root);
     json_generator_set_pretty(gen, TRUE);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
+    return json_generator_to_data(gen, NULL);
+}
+
+static gboolean write_sidecar(const char *path, const char *key, const char *content_type,
+                              gint64 size, const char *destination, const char *source,
+                              const char *last_error, const char *label, GError **error)
+{
+    g_autofree char *text =
+        rr_spool_sidecar_json(key, content_type, size, destination, source, last_error, label);
     /* g_file_set_contents: temporary name, fsync, rename. */
     if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error)) {
         g_prefix_error(error, "spool sidecar: ");
@@ -143,9 +152,9 @@ gboolean rr_storage_upload_labelled(RrStore *primary, RrStore *backup, const cha
     return FALSE;
 }
 
-/* Reads a sidecar: (transfer full) key, content type and label, or FALSE. */
+/* Reads a sidecar: (transfer full) key, content type, label and source, or FALSE. */
 static gboolean read_sidecar(const char *path, char **key, char **content_type, char **label,
-                             GError **error)
+                             char **source, GError **error)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     if (!json_parser_load_from_file(parser, path, error))
@@ -161,6 +170,7 @@ static gboolean read_sidecar(const char *path, char **key, char **content_type, 
     *key = g_strdup(k);
     *content_type = g_strdup(json_object_get_string_member_with_default(o, "content_type", ""));
     *label = g_strdup(json_object_get_string_member_with_default(o, "label", NULL));
+    *source = g_strdup(json_object_get_string_member_with_default(o, "source", NULL));
     return TRUE;
 }
 
@@ -195,7 +205,16 @@ gboolean rr_storage_spool_retry_full(const char *spool_dir, RrStore *primary, Rr
                                      guint *uploaded, guint *remaining, GPtrArray *uploaded_entries,
                                      GError **error)
 {
-    guint up = 0, left = 0;
+    return rr_storage_spool_retry_match(spool_dir, primary, backup, NULL, NULL, uploaded, remaining,
+                                        NULL, uploaded_entries, error);
+}
+
+gboolean rr_storage_spool_retry_match(const char *spool_dir, RrStore *primary, RrStore *backup,
+                                      RrSpoolMatchFunc match, gpointer match_data, guint *uploaded,
+                                      guint *remaining, guint *busy, GPtrArray *uploaded_entries,
+                                      GError **error)
+{
+    guint up = 0, left = 0, held = 0;
     GError *first = NULL;
     g_autoptr(GDir) dir = g_dir_open(spool_dir, 0, NULL);
     const char *name;
@@ -205,22 +224,39 @@ gboolean rr_storage_spool_retry_full(const char *spool_dir, RrStore *primary, Rr
         g_autofree char *id = g_strndup(name, strlen(name) - 5);
         g_autofree char *json = g_build_filename(spool_dir, name, NULL);
         g_autofree char *data = g_strdup_printf("%s/%s.data", spool_dir, id);
-        g_autofree char *key = NULL, *ctype = NULL, *label = NULL;
+        g_autofree char *key = NULL, *ctype = NULL, *label = NULL, *source = NULL;
         GError *err = NULL;
         RrStoreResult *r = NULL;
         gboolean backup_used = FALSE;
-        if (!read_sidecar(json, &key, &ctype, &label, &err)) {
+        if (!read_sidecar(json, &key, &ctype, &label, &source, &err)) {
             /* kept: never delete what may be a recording */
-        } else if (!g_file_test(data, G_FILE_TEST_IS_REGULAR)) {
-            g_set_error(&err, RR_STORAGE_ERROR, RR_STORAGE_ERROR_IO, "%s: missing", data);
+        } else if (match != NULL && !match(label, match_data)) {
+            continue;
         } else {
-            r = rr_store_put(primary, data, key, ctype, &err);
-            if (r == NULL && backup != NULL) {
-                g_warning("storage: spool %s: the primary failed: %s", id, err->message);
-                g_clear_error(&err);
-                r = rr_store_put(backup, data, key, ctype, &err);
-                backup_used = r != NULL;
+            gboolean in_use = FALSE;
+            int lock = rr_spool_lock(json, &in_use);
+            if (lock < 0 && in_use) {
+                g_message("storage: spool entry %s is being uploaded by another process", id);
+                held++;
+                left++;
+                continue;
             }
+            if (lock < 0)
+                continue; /* uploaded and removed meanwhile */
+            if (!rr_spool_recover_data(data, source, &err)) {
+                /* err says why */
+            } else {
+                r = rr_store_put(primary, data, key, ctype, &err);
+                if (r == NULL && backup != NULL) {
+                    g_warning("storage: spool %s: the primary failed: %s", id, err->message);
+                    g_clear_error(&err);
+                    r = rr_store_put(backup, data, key, ctype, &err);
+                    backup_used = r != NULL;
+                }
+                if (r != NULL)
+                    rr_spool_remove(data, json);
+            }
+            close(lock);
         }
         if (r == NULL) {
             g_warning("storage: spool entry %s stays: %s", id, err->message);
@@ -232,9 +268,6 @@ gboolean rr_storage_spool_retry_full(const char *spool_dir, RrStore *primary, Rr
             continue;
         }
         g_message("storage: spooled %s uploaded to %s", key, r->location);
-        if (unlink(data) != 0 || unlink(json) != 0)
-            g_warning("storage: spool entry %s uploaded but not removed: %s", id,
-                      g_strerror(errno));
         up++;
         if (uploaded_entries != NULL) {
             RrSpoolUploaded *u = g_new0(RrSpoolUploaded, 1);
@@ -252,9 +285,29 @@ gboolean rr_storage_spool_retry_full(const char *spool_dir, RrStore *primary, Rr
         *uploaded = up;
     if (remaining != NULL)
         *remaining = left;
+    if (busy != NULL)
+        *busy = held;
     if (first != NULL) {
         g_propagate_prefixed_error(error, first, "%u spooled file(s) not uploaded: ", left);
         return FALSE;
     }
     return TRUE;
+}
+
+guint rr_storage_spool_count_match(const char *spool_dir, RrSpoolMatchFunc match,
+                                   gpointer match_data)
+{
+    guint n = 0;
+    g_autoptr(GDir) dir = g_dir_open(spool_dir, 0, NULL);
+    const char *name;
+    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+        if (!g_str_has_suffix(name, ".json") || name[0] == '.')
+            continue;
+        g_autofree char *json = g_build_filename(spool_dir, name, NULL);
+        g_autofree char *key = NULL, *ctype = NULL, *label = NULL, *source = NULL;
+        if (read_sidecar(json, &key, &ctype, &label, &source, NULL) &&
+            (match == NULL || match(label, match_data)))
+            n++;
+    }
+    return n;
 }

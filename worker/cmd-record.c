@@ -50,6 +50,7 @@ typedef struct {
     RrRecordLink *link; /* NULL unless --status-fd/--control-fd */
     RrUpload *upload;   /* NULL: the files stay local */
     gboolean uploading;
+    gboolean staged;     /* the files wait in the spool during the upload */
     RrEgressInfo *final; /* the info after the upload */
     gboolean done;
     gboolean tty;
@@ -302,6 +303,19 @@ static void on_uploaded(GObject *source, GAsyncResult *res, gpointer ud)
     g_main_loop_quit(run->loop);
 }
 
+/* The worker died while we upload: the files wait in the spool, where the worker that
+ * takes the job over uploads them and reports it; nobody would hear our final status. */
+static gboolean on_worker_gone(gpointer ud)
+{
+    Run *run = ud;
+    if (run->uploading && run->staged) {
+        g_message("record: the worker is gone; the upload stops here, the recording waits in "
+                  "the spool for the worker that takes the job over");
+        _exit(RR_EXIT_FAILED);
+    }
+    return G_SOURCE_REMOVE;
+}
+
 static void on_finished(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
 {
     Run *run = ud;
@@ -311,9 +325,17 @@ static void on_finished(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
             g_source_remove(run->watchdog);
             run->watchdog = 0;
         }
+        RrEgressInfo *up = rr_egress_info_copy(info);
+        /* In the spool before the upload starts: a kill from here on leaves it there. */
+        run->staged = rr_upload_stage(run->upload, up);
+        if (run->staged && run->link) {
+            g_autoptr(RrEgressInfo) ending = rr_egress_info_copy(up);
+            rr_egress_info_set_status(ending, RR_EGRESS_ENDING);
+            rr_record_link_status(run->link, ending);
+        }
         g_message("record: uploading %u file(s)", info->file_results->len);
         run->uploading = TRUE;
-        rr_upload_run_async(run->upload, rr_egress_info_copy(info), on_uploaded, run);
+        rr_upload_run_async(run->upload, up, on_uploaded, run);
         return;
     }
     run->done = TRUE;
@@ -465,6 +487,8 @@ static int run_recording(Flags *f, RrJobSpec *job)
     if (f->status_fd >= 0 || f->control_fd >= 0) {
         run.link = rr_record_link_new(f->status_fd, f->control_fd, run.rec, &error);
         f->status_fd = f->control_fd = -1; /* the link owns them (or closed them) */
+        if (run.link)
+            rr_record_link_on_worker_gone(run.link, on_worker_gone, &run);
         if (!run.link) {
             fprintf(stderr, "roomrec record: %s\n", error->message);
             rr_recorder_free(run.rec);
@@ -491,7 +515,9 @@ static int run_recording(Flags *f, RrJobSpec *job)
         /* Given up by a second signal: the upload thread still uses the stores, and the
          * process ends with it; the file stays where it is. */
         upload = NULL;
-        g_message("record: upload abandoned; the recording stays at %s",
+        g_message("record: upload abandoned; the recording %s %s",
+                  run.staged ? "waits in the spool for a later run of roomrec worker; it was"
+                             : "stays at",
                   rr_recorder_get_output_path(run.rec));
     }
     const RrEgressInfo *info = run.final ? run.final : rr_recorder_get_info(run.rec);

@@ -17,6 +17,8 @@ struct RrRecordLink {
     guint control_watch;
     GString *inbuf;
     gboolean stopped;
+    GSourceFunc on_gone; /* the control pipe closed */
+    gpointer on_gone_data;
 };
 
 static gboolean valid_fd(int fd)
@@ -152,6 +154,8 @@ static gboolean on_control(gint fd, GIOCondition cond, gpointer ud)
     if (n <= 0) {
         l->control_watch = 0;
         stop_once(l, "the worker closed the control pipe");
+        if (l->on_gone)
+            l->on_gone(l->on_gone_data);
         return G_SOURCE_REMOVE;
     }
     g_string_append_len(l->inbuf, buf, n);
@@ -207,4 +211,10 @@ void rr_record_link_free(RrRecordLink *l)
         close(l->control_fd);
     g_string_free(l->inbuf, TRUE);
     g_free(l);
+}
+
+void rr_record_link_on_worker_gone(RrRecordLink *l, GSourceFunc func, gpointer user_data)
+{
+    l->on_gone = func;
+    l->on_gone_data = user_data;
 }

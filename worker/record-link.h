@@ -23,6 +23,10 @@ void rr_record_link_free(RrRecordLink *link);
 
 /* One status line for @info (the recorder's current output path with it). */
 void rr_record_link_status(RrRecordLink *link, const RrEgressInfo *info);
+/* @func (@user_data) is called once when the control pipe closes (the worker died), after
+ * the stop that this is. */
+void rr_record_link_on_worker_gone(RrRecordLink *link, GSourceFunc func, gpointer user_data);
+
 /* One progress line. */
 void rr_record_link_progress(RrRecordLink *link);
 

@@ -117,6 +117,34 @@ static void fail_job(RrServiceJob *j, const char *error, int code)
     notify(j);
 }
 
+/* Whether @info's own file results wait in the spool (the child staged them). */
+static gboolean lists_spooled(JsonNode *info)
+{
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(info) ? json_node_get_object(info) : NULL;
+    JsonNode *fr = o ? json_object_get_member(o, "fileResults") : NULL;
+    JsonArray *a = fr && JSON_NODE_HOLDS_ARRAY(fr) ? json_node_get_array(fr) : NULL;
+    for (guint i = 0; a && i < json_array_get_length(a); i++) {
+        JsonNode *el = json_array_get_element(a, i);
+        if (JSON_NODE_HOLDS_OBJECT(el) &&
+            json_object_has_member(json_node_get_object(el), "spoolPath"))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+void rr_service_job_finish_takeover(RrServiceJob *j, JsonNode *info, const char *status)
+{
+    g_message("worker: job %s: %s after the takeover of its upload", j->q->egress_id, status);
+    set_info(j, info, status);
+    notify(j);
+    j->gone = TRUE;
+    rr_admission_remove(j->svc->admission, j->q->egress_id);
+    g_autoptr(GError) e = NULL;
+    if (!rr_queue_set_stage(j->svc->queue, j->q->egress_id, "", &e))
+        g_info("worker: job %s: stage not cleared: %s", j->q->egress_id, e->message);
+    rr_service_job_flush(j);
+}
+
 void rr_service_job_event(RrServiceJob *j, const RrChildEvent *ev)
 {
     if (ev->output && g_strcmp0(ev->output, j->output) != 0) {
@@ -130,6 +158,10 @@ void rr_service_job_event(RrServiceJob *j, const RrChildEvent *ev)
     if (j->final || j->lost)
         return;
     g_message("worker: job %s part %u: %s", j->q->egress_id, j->q->part, ev->status);
+    if (g_str_equal(ev->status, "EGRESS_ENDING") && lists_spooled(ev->info))
+        j->stage_dirty = TRUE;
+    else if (rr_egress_status_name_is_final(ev->status) && lists_spooled(ev->info))
+        rr_service_spool_soon(j->svc); /* its upload failed: the spool retry takes it */
     set_info(j, merge_files(j, ev->info), ev->status);
     notify(j);
     rr_service_job_flush(j);
@@ -303,6 +335,8 @@ void rr_service_job_start(RrService *s, RrQueueJob *q)
         rr_service_job_flush(j);
         return;
     }
+    if (q->part > 1 && rr_service_takeover_try(j))
+        return; /* the recording had ended: its files are uploaded, no new part */
     g_autoptr(RrEgressInfo) info = rr_egress_info_new(q->egress_id, j->spec);
     JsonNode *n = info_node(info);
     set_info(j, merge_files(j, n), "EGRESS_STARTING");
@@ -341,6 +375,14 @@ gboolean rr_service_job_flush(RrServiceJob *j)
             g_info("worker: job %s: status not written yet: %s", j->q->egress_id, e->message);
             return FALSE;
         }
+    }
+    if (j->stage_dirty && !j->status_dirty && !j->final) {
+        /* After the ENDING status that lists the spooled files. */
+        if (rr_queue_set_stage(s->queue, j->q->egress_id, "uploading", &e))
+            j->stage_dirty = FALSE;
+        else
+            g_info("worker: job %s: stage not written yet: %s", j->q->egress_id, e->message);
+        g_clear_error(&e);
     }
     if (!j->final_written || !j->gone || j->acked)
         return j->acked;
@@ -403,6 +445,7 @@ void rr_service_job_free(RrServiceJob *j)
     if (!j)
         return;
     rr_service_room_detach(j);
+    rr_service_takeover_detach(j);
     rr_service_child_free(j->child);
     rr_queue_job_free(j->q);
     rr_job_spec_free(j->spec);

@@ -17,6 +17,7 @@ G_BEGIN_DECLS
 typedef struct RrServiceJob RrServiceJob;
 typedef struct RrServiceSpool RrServiceSpool;
 typedef struct RrServiceRoom RrServiceRoom;
+typedef struct RrServiceTakeover RrServiceTakeover;
 
 struct RrService {
     RrServiceOptions opts;
@@ -44,6 +45,8 @@ struct RrService {
     double max_committed; /* highest committed cost seen (tests check capacity) */
     SoupServer *health, *metrics;
     RrServiceSpool *spool; /* the spool's retry while it runs (service-spool.c) */
+    guint spool_timer;     /* the next look at the spool */
+    guint spool_delay_s;   /* its backoff while entries wait (0: none) */
 };
 
 struct RrServiceJob {
@@ -63,8 +66,10 @@ struct RrServiceJob {
     gboolean status_dirty; /* a status still to write to Redis */
     gboolean final;        /* the final status is known */
     gboolean final_written, acked, lost, stop_sent, gone;
-    gint64 refresh_ok_us;  /* when the last successful refresh was sent */
-    gboolean lease_warned; /* logged that it has not been refreshed for a lease */
+    gboolean stage_dirty; /* the child's files wait in the spool: stage "uploading" to write */
+    RrServiceTakeover *takeover; /* uploading what a dead worker's child left in the spool */
+    gint64 refresh_ok_us;        /* when the last successful refresh was sent */
+    gboolean lease_warned;       /* logged that it has not been refreshed for a lease */
 };
 
 /* service-job.c */
@@ -82,8 +87,22 @@ void rr_service_job_control(RrServiceJob *j);
 /* service-spool.c */
 /* Uploads what waits in the spool (on a thread) and updates those jobs' statuses. */
 void rr_service_spool_start(RrService *s);
+/* A job's files went to the spool: the next retry in SPOOL_RETRY_MIN_S (unless one is
+ * running or backing off already). */
+void rr_service_spool_soon(RrService *s);
 /* The service goes away: a retry still running updates no status. */
 void rr_service_spool_detach(RrService *s);
+
+/* service-takeover.c: a job reclaimed after its recording had ended (stage "uploading"
+ * in Redis, its files in our spool, or its status ENDING with its finished file at its
+ * output path) is not recorded again: its files are uploaded from the spool and its
+ * status finished (docs/WORKER.md, "Killed during the upload"). */
+/* TRUE when @j is such a job: its takeover upload has started (or it is finished). */
+gboolean rr_service_takeover_try(RrServiceJob *j);
+/* @j goes away: a running takeover upload forgets it. */
+void rr_service_takeover_detach(RrServiceJob *j);
+/* service-job.c: the takeover's outcome: @info (taken) with @status, final. */
+void rr_service_job_finish_takeover(RrServiceJob *j, JsonNode *info, const char *status);
 
 /* Its child's status or progress line. */
 void rr_service_job_event(RrServiceJob *j, const RrChildEvent *ev);

@@ -1,7 +1,9 @@
-/* worker/service-spool: at start, the worker uploads the recordings waiting in its spool
- * (rr_upload_spool_retry's stores, on a GTask thread so the loop stays live) and brings
- * the statuses of their jobs up to date (rr_upload_apply_spooled) in Redis. See
- * service-priv.h and docs/WORKER.md.
+/* worker/service-spool: the worker uploads the recordings waiting in its spool — at
+ * start, then periodically while entries wait (SPOOL_RETRY_MIN_S doubling to
+ * SPOOL_RETRY_MAX_S) and every SPOOL_SCAN_S otherwise — with the config's stores, on a
+ * GTask thread so the loop stays live, and brings the statuses of their jobs up to date
+ * (rr_upload_apply_spooled) in Redis. Entries another process is uploading (locked) are
+ * skipped. See service-priv.h and docs/WORKER.md.
  */
 #include "worker/service-priv.h"
 
@@ -9,14 +11,34 @@
 
 #include <string.h>
 
+#define SPOOL_RETRY_MIN_S 15
+#define SPOOL_RETRY_MAX_S 600
+#define SPOOL_SCAN_S      60
+
 struct RrServiceSpool {
     RrService *svc; /* NULL once the service is gone */
     RrStore *primary, *backup;
     char *dir;
     GPtrArray *uploaded; /* RrSpoolUploaded* */
-    guint remaining;
+    guint remaining, busy;
     GError *error;
 };
+
+static gboolean on_spool_timer(gpointer ud);
+
+/* The next look at the spool: sooner while something waits, backing off while it fails. */
+static void schedule(RrService *s, gboolean waiting)
+{
+    if (s->spool_timer)
+        g_source_remove(s->spool_timer);
+    if (waiting)
+        s->spool_delay_s =
+            s->spool_delay_s ? MIN(s->spool_delay_s * 2, SPOOL_RETRY_MAX_S) : SPOOL_RETRY_MIN_S;
+    else
+        s->spool_delay_s = 0;
+    guint delay = waiting ? s->spool_delay_s : SPOOL_SCAN_S;
+    s->spool_timer = g_timeout_add_seconds(delay, on_spool_timer, s);
+}
 
 static void spool_free(RrServiceSpool *sp)
 {
@@ -31,8 +53,8 @@ static void spool_free(RrServiceSpool *sp)
 static void retry_thread(GTask *task, gpointer source, gpointer data, GCancellable *c)
 {
     RrServiceSpool *sp = data;
-    rr_storage_spool_retry_full(sp->dir, sp->primary, sp->backup, NULL, &sp->remaining,
-                                sp->uploaded, &sp->error);
+    rr_storage_spool_retry_match(sp->dir, sp->primary, sp->backup, NULL, NULL, NULL, &sp->remaining,
+                                 &sp->busy, sp->uploaded, &sp->error);
     g_task_return_boolean(task, TRUE);
 }
 
@@ -80,25 +102,35 @@ static void on_retried(GObject *source, GAsyncResult *res, gpointer ud)
     if (!s)
         return;
     s->spool = NULL;
-    g_message("worker: spool %s: %u uploaded, %u waiting%s%s", sp->dir, sp->uploaded->len,
-              sp->remaining, sp->error ? ": " : "", sp->error ? sp->error->message : "");
+    if (sp->uploaded->len || sp->remaining || sp->error)
+        g_message("worker: spool %s: %u uploaded, %u waiting (%u being uploaded elsewhere)%s%s",
+                  sp->dir, sp->uploaded->len, sp->remaining, sp->busy, sp->error ? ": " : "",
+                  sp->error ? sp->error->message : "");
     for (guint i = 0; i < sp->uploaded->len; i++) {
         const RrSpoolUploaded *u = g_ptr_array_index(sp->uploaded, i);
         if (u->label && *u->label)
             update_status(s, u);
     }
+    if (!s->stopping)
+        schedule(s, sp->remaining > 0);
 }
 
-void rr_service_spool_start(RrService *s)
+/* Starts a retry now unless one runs; FALSE when there is nothing to do at all. */
+static gboolean retry_now(RrService *s, gboolean at_start)
 {
     const RrWorkerConfig *c = s->cfg;
+    if (s->spool)
+        return TRUE;
     g_autofree char *dir = rr_upload_spool_dir(c, s->opts.output_dir);
     if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
-        return;
+        return TRUE; /* nothing yet: look again later */
     if (!c->storage.has_s3) {
-        g_warning("worker: recordings may wait in %s, but storage.s3 is not configured", dir);
-        return;
+        if (at_start)
+            g_warning("worker: recordings may wait in %s, but storage.s3 is not configured", dir);
+        return FALSE;
     }
+    if (rr_storage_spool_count_match(dir, NULL, NULL) == 0)
+        return TRUE;
     g_autoptr(GError) e = NULL;
     RrServiceSpool *sp = g_new0(RrServiceSpool, 1);
     sp->svc = s;
@@ -110,13 +142,40 @@ void rr_service_spool_start(RrService *s)
     if (e) {
         g_warning("worker: spool %s not retried: %s", sp->dir, e->message);
         spool_free(sp);
-        return;
+        return FALSE;
     }
     g_message("worker: uploading what waits in the spool %s", sp->dir);
     s->spool = sp;
     g_autoptr(GTask) task = g_task_new(NULL, NULL, on_retried, NULL);
     g_task_set_task_data(task, sp, (GDestroyNotify)spool_free);
     g_task_run_in_thread(task, retry_thread);
+    return TRUE;
+}
+
+static gboolean on_spool_timer(gpointer ud)
+{
+    RrService *s = ud;
+    s->spool_timer = 0;
+    if (s->stopping)
+        return G_SOURCE_REMOVE;
+    gboolean running = s->spool != NULL;
+    if (retry_now(s, FALSE) && !s->spool) /* nothing waited: look again later */
+        schedule(s, FALSE);
+    else if (running)
+        schedule(s, TRUE); /* the running one schedules itself; this is a fallback */
+    return G_SOURCE_REMOVE;
+}
+
+void rr_service_spool_soon(RrService *s)
+{
+    if (!s->spool && !s->stopping && s->spool_delay_s == 0)
+        schedule(s, TRUE);
+}
+
+void rr_service_spool_start(RrService *s)
+{
+    if (retry_now(s, TRUE) && !s->spool)
+        schedule(s, FALSE);
 }
 
 void rr_service_spool_detach(RrService *s)
@@ -124,4 +183,7 @@ void rr_service_spool_detach(RrService *s)
     if (s->spool)
         s->spool->svc = NULL;
     s->spool = NULL;
+    if (s->spool_timer)
+        g_source_remove(s->spool_timer);
+    s->spool_timer = 0;
 }

@@ -19,6 +19,7 @@ struct RrUpload {
     char *output_dir; /* canonical */
     gboolean keep_local;
     gboolean manifest;
+    GPtrArray *staged; /* RrSpoolEntry*, locked: the files moved into the spool */
 };
 
 static gboolean set(const char *s)
@@ -132,7 +133,13 @@ RrUpload *rr_upload_new(const RrUploadConfig *c, GError **error)
                                 : rr_upload_spool_dir(wc, c->output_dir);
     u->keep_local = c->keep_local;
     u->manifest = !(c->job && c->job->disable_manifest);
+    u->staged = g_ptr_array_new_with_free_func((GDestroyNotify)rr_spool_entry_free);
     return g_steal_pointer(&u);
+}
+
+const char *rr_upload_get_spool_dir(RrUpload *u)
+{
+    return u->spool_dir;
 }
 
 void rr_upload_free(RrUpload *u)
@@ -141,6 +148,8 @@ void rr_upload_free(RrUpload *u)
         return;
     g_clear_pointer(&u->primary, rr_store_free);
     g_clear_pointer(&u->backup, rr_store_free);
+    if (u->staged)
+        g_ptr_array_unref(u->staged);
     g_free(u->spool_dir);
     g_free(u->output_dir);
     g_free(u);
@@ -197,6 +206,77 @@ static void upload_one(RrUpload *u, RrEgressInfo *info, const char *path, const 
         }
     }
     rr_upload_outcome_clear(&out);
+}
+
+static RrSpoolEntry *staged_entry(RrUpload *u, const char *spool_path)
+{
+    for (guint i = 0; spool_path && i < u->staged->len; i++) {
+        RrSpoolEntry *e = g_ptr_array_index(u->staged, i);
+        if (g_str_equal(e->data_path, spool_path))
+            return e;
+    }
+    return NULL;
+}
+
+/* A staged file from the spool through primary → backup; it stays in the spool if both
+ * fail. */
+static void upload_staged(RrUpload *u, RrEgressInfo *info, RrSpoolEntry *e, RrFileResult *f,
+                          GString *why)
+{
+    RrUploadOutcome out;
+    g_autoptr(GError) err = NULL;
+    if (rr_spool_entry_upload(e, u->primary, u->backup, &out, &err)) {
+        g_message("upload: %s stored at %s%s", e->source, out.result->location,
+                  out.backup_used ? " (backup storage)" : "");
+        g_free(f->location);
+        f->location = g_strdup(out.result->location);
+        g_clear_pointer(&f->spool_path, g_free);
+        f->size = out.result->size;
+        if (out.backup_used)
+            info->backup_storage_used = TRUE;
+        if (u->keep_local)
+            g_message("upload: the local copy stays at %s", e->source);
+    } else {
+        g_autofree char *msg = rr_log_redact(err->message);
+        g_string_append_printf(why, "%s%s (the file waits in the spool: %s)", why->len ? "; " : "",
+                               msg, e->data_path);
+    }
+    rr_upload_outcome_clear(&out);
+}
+
+char *rr_upload_stage_file(RrUpload *u, const char *path, const char *egress_id, GError **error)
+{
+    g_autofree char *key = key_for(u, path);
+    g_autoptr(RrSpoolEntry) entry =
+        rr_spool_stage(u->spool_dir, u->primary, path, key, NULL, egress_id, FALSE, error);
+    return entry ? g_strdup(entry->data_path) : NULL;
+}
+
+gboolean rr_upload_stage(RrUpload *u, RrEgressInfo *info)
+{
+    gboolean any = FALSE;
+    for (guint i = 0; i < info->file_results->len; i++) {
+        RrFileResult *f = g_ptr_array_index(info->file_results, i);
+        if (!f->location || f->spool_path || !g_file_test(f->location, G_FILE_TEST_IS_REGULAR))
+            continue;
+        g_autofree char *key = key_for(u, f->location);
+        g_autoptr(GError) e = NULL;
+        RrSpoolEntry *entry = rr_spool_stage(u->spool_dir, u->primary, f->location, key, NULL,
+                                             info->egress_id, u->keep_local, &e);
+        if (!entry) {
+            g_warning("upload: %s not staged in the spool (uploaded from where it is): %s",
+                      f->location, e->message);
+            continue;
+        }
+        g_message("upload: %s moved into the spool as %s before its upload", f->location,
+                  entry->data_path);
+        g_free(f->location);
+        f->location = g_strdup(entry->data_path);
+        f->spool_path = g_strdup(entry->data_path);
+        g_ptr_array_add(u->staged, entry);
+        any = TRUE;
+    }
+    return any;
 }
 
 static char *manifest_json(const RrEgressInfo *info)
@@ -257,6 +337,15 @@ static void run_thread(GTask *task, gpointer source, gpointer data, GCancellable
     g_autofree char *first_key = NULL, *first_path = NULL;
     for (guint i = 0; i < info->file_results->len; i++) {
         RrFileResult *f = g_ptr_array_index(info->file_results, i);
+        RrSpoolEntry *staged = staged_entry(u, f->spool_path);
+        if (staged) {
+            if (!first_key) {
+                first_key = g_strdup(staged->name);
+                first_path = g_strdup(staged->source);
+            }
+            upload_staged(u, info, staged, f, why);
+            continue;
+        }
         if (!f->location || !g_file_test(f->location, G_FILE_TEST_IS_REGULAR))
             continue; /* not a local file (an earlier part's, or nothing was written) */
         g_autofree char *path = g_strdup(f->location);
@@ -344,6 +433,26 @@ gboolean rr_upload_spool_retry(const RrWorkerConfig *config, const char *output_
         return FALSE;
     guint up = 0;
     return rr_storage_spool_retry_full(spool, primary, backup, &up, remaining, uploaded, error);
+}
+
+gboolean rr_upload_label_is_of(const char *label, gpointer egress_id)
+{
+    gsize n = strlen(egress_id);
+    return label && strncmp(label, egress_id, n) == 0 &&
+           (label[n] == '\0' || g_str_has_prefix(label + n, MANIFEST_LABEL));
+}
+
+gboolean rr_upload_spooled_of(RrUpload *u, const char *egress_id, GPtrArray *uploaded,
+                              guint *remaining, guint *busy, GError **error)
+{
+    guint up = 0;
+    return rr_storage_spool_retry_match(u->spool_dir, u->primary, u->backup, rr_upload_label_is_of,
+                                        (gpointer)egress_id, &up, remaining, busy, uploaded, error);
+}
+
+guint rr_upload_spool_count_of(const char *spool_dir, const char *egress_id)
+{
+    return rr_storage_spool_count_match(spool_dir, rr_upload_label_is_of, (gpointer)egress_id);
 }
 
 gboolean rr_upload_apply_spooled(JsonObject *info, const RrSpoolUploaded *u)

@@ -45,6 +45,21 @@ typedef struct {
 RrUpload *rr_upload_new(const RrUploadConfig *config, GError **error);
 void rr_upload_free(RrUpload *upload);
 
+/* Before the upload: moves @info's finished local files into the spool (each with a
+ * sidecar naming its key and the egress id, durably; storage/spool.h, Staging) and points
+ * their file results there (location and spoolPath), so that a process killed during the
+ * upload leaves them in the spool, where the worker taking the job over (or any later
+ * spool retry) finds them. The entries stay locked by @upload until it is freed or the
+ * process ends. A file that cannot be staged is uploaded from where it is, as before.
+ * Blocking (a rename; a copy across file systems). TRUE when something was staged. */
+gboolean rr_upload_stage(RrUpload *upload, RrEgressInfo *info);
+
+/* Blocking: moves the finished file @path into the spool as an entry of @egress_id (its
+ * key relative to the output directory), unlocked at once; (transfer full) the entry's
+ * data path, or NULL with @error (the file is where it was). */
+char *rr_upload_stage_file(RrUpload *upload, const char *path, const char *egress_id,
+                           GError **error);
+
 /* Uploads @info's files (taken: owned by the upload until @callback, which gets it back
  * from rr_upload_run_finish). @callback runs on the thread-default main context. */
 void rr_upload_run_async(RrUpload *upload, RrEgressInfo *info, GAsyncReadyCallback callback,
@@ -72,6 +87,23 @@ char *rr_upload_config_to_json(const RrWorkerConfig *config, const char *output_
  * stays (or no store is configured while files wait). */
 gboolean rr_upload_spool_retry(const RrWorkerConfig *config, const char *output_dir,
                                GPtrArray *uploaded, guint *remaining, GError **error);
+
+/* Whether a spool entry's @label (NULL: none) belongs to @egress_id (a char *): its file
+ * or its manifest. */
+gboolean rr_upload_label_is_of(const char *label, gpointer egress_id);
+
+/* Blocking: uploads the spool entries of @egress_id with @upload's stores (the job's own
+ * s3, else the config's) — the files of a recording whose process died during their
+ * upload. @uploaded gets an RrSpoolUploaded* per file stored; @busy counts the entries
+ * another process is uploading right now (skipped). FALSE with @error when one failed. */
+gboolean rr_upload_spooled_of(RrUpload *upload, const char *egress_id, GPtrArray *uploaded,
+                              guint *remaining, guint *busy, GError **error);
+
+/* How many entries of @egress_id wait in @spool_dir (their sidecars). */
+guint rr_upload_spool_count_of(const char *spool_dir, const char *egress_id);
+
+/* (transfer none) The spool directory of @upload. */
+const char *rr_upload_get_spool_dir(RrUpload *upload);
 
 /* Rewrites an EgressInfo JSON object after a spool entry was uploaded: the file result
  * whose spoolPath is @u->spool_path gets the object's location (a "#manifest" label:

@@ -7,7 +7,10 @@
 # radosgw comes back; a new worker uploads the spool at its start: the bucket holds the
 # recording exactly once under its key (and its manifest), the object decodes and has the
 # reported size, the spool is empty, and the status is COMPLETE with the object's URL and
-# manifestLocation. No secret in any log.
+# manifestLocation. Then, with w2 running: a second recording fails its upload the same
+# way (FAILED, in the spool); radosgw comes back and the running w2's periodic spool retry
+# uploads it (COMPLETE, the object byte-identical, the spool empty) without a restart.
+# No secret in any log.
 set -euo pipefail
 . "$(dirname "$0")/data/worker-lib.sh"
 . "$(dirname "$0")/data/radosgw.sh"
@@ -79,6 +82,33 @@ d=$(decoded_secs "$work/back.webm")
 python3 -c "import sys; sys.exit(0 if float('${d:-0}') >= 3 else 1)" && ok "the object decodes: $d s" ||
   fail "the object does not decode: '$d'"
 grep -q "spool.*uploaded" "$work/w2.log" && ok "w2 logged the spool upload" || fail "w2 log: $(tail -5 "$work/w2.log")"
+# The running worker retries its spool by itself.
+submit EG_sp2 0.2 "$(track_job EG_sp2 alice/camera sp2.webm)"
+wait_status EG_sp2 EGRESS_ACTIVE 40 && ok "second recording ACTIVE on w2" || fail "no ACTIVE: $(status_of EG_sp2)"
+sleep 4
+rgw_stop_gateway
+stop_job EG_sp2
+wait_status EG_sp2 'EGRESS_(FAILED|COMPLETE)' 120 || fail "no final status: $(status_of EG_sp2)"
+info_of EG_sp2 >"$work/spooled2.json"
+check "S3 down again: FAILED, in the spool" \
+  '.status == "EGRESS_FAILED" and (.fileResults[0].spoolPath | startswith($d))' "$work/spooled2.json" --arg d "$spool/"
+sp2=$(jq -r '.fileResults[0].spoolPath' "$work/spooled2.json")
+cp "$sp2" "$work/recorded2.webm" || fail "no spooled copy at $sp2"
+rgw_start_gateway
+wait_status EG_sp2 EGRESS_COMPLETE 120 && ok "the running w2 uploaded the spool by itself" ||
+  fail "not uploaded by the running worker: $(status_of EG_sp2)"
+info_of EG_sp2 >"$work/uploaded2.json"
+check "after the periodic retry: COMPLETE at the object's URL" \
+  '.status == "EGRESS_COMPLETE" and .fileResults[0].location == $u and (.fileResults[0].spoolPath == null)' \
+  "$work/uploaded2.json" --arg u "$rgw_url/rec/sp2.webm"
+rgw_curl -f -o "$work/back2.webm" "$rgw_url/rec/sp2.webm" && cmp "$work/recorded2.webm" "$work/back2.webm" &&
+  ok "the second object is byte-identical to its spooled recording" || fail "the second object differs"
+for _ in $(seq 100); do
+  [ -z "$(find "$spool" -name '*.data')" ] && break
+  sleep 0.1
+done
+[ -z "$(find "$spool" -name '*.data' -o -name '*.json')" ] && ok "the spool is empty again" || fail "spool left: $(ls "$spool")"
+
 if grep -lF "$rgw_secret_key" "$work"/*.log "$work"/*.out "$work"/*.json 2>/dev/null; then
   fail "the S3 secret appears in the files above"
 else

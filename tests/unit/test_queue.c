@@ -115,6 +115,23 @@ static void test_submit_read_ack(void)
     g_assert_true(rr_queue_set_status(q, id, "EGRESS_ACTIVE", FALSE, "{\"status\":\"A\"}", "w1",
                                       job->part, &error));
     g_assert_true(rr_queue_refresh(q, "w1", job, &error));
+    /* The stage: none, then "uploading", then cleared; only for an egress that exists. */
+    g_autofree char *stage = NULL;
+    g_assert_true(rr_queue_get_stage(q, id, &stage, &error));
+    g_assert_null(stage);
+    g_assert_true(rr_queue_set_stage(q, id, "uploading", &error));
+    g_assert_true(rr_queue_get_stage(q, id, &stage, &error));
+    g_assert_cmpstr(stage, ==, "uploading");
+    g_clear_pointer(&stage, g_free);
+    g_assert_true(rr_queue_set_stage(q, id, "", &error));
+    g_assert_true(rr_queue_get_stage(q, id, &stage, &error));
+    g_assert_null(stage);
+    g_assert_false(rr_queue_set_stage(q, "EG_nope", "uploading", &error));
+    g_assert_error(error, RR_QUEUE_ERROR, RR_QUEUE_ERROR_NOT_FOUND);
+    g_clear_error(&error);
+    redisReply *ghost = rr_test_redis_cmd(redis.port, "EXISTS %segress:EG_nope", prefix);
+    g_assert_cmpint(ghost->integer, ==, 0);
+    freeReplyObject(ghost);
     g_assert_true(
         rr_queue_set_status(q, id, "EGRESS_COMPLETE", TRUE, "{\"status\":\"C\"}", "w1", 0, &error));
     g_assert_true(rr_queue_ack(q, "w1", job, &error));

@@ -439,6 +439,118 @@ static void test_backup_and_spool(void)
     g_assert_cmpint(system(cmd), ==, 0);
 }
 
+static gboolean label_is(const char *label, gpointer want)
+{
+    return g_strcmp0(label, want) == 0;
+}
+
+static char *slurp(const char *path)
+{
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return text;
+}
+
+/* A finished file staged in the spool before its upload: moved in with its sidecar,
+ * locked against other uploaders, uploaded from there (a failure keeps it), recovered
+ * when its move was cut short. */
+static void test_spool_stage(void)
+{
+    g_autofree char *tmp = g_dir_make_tmp("rr-storage-XXXXXX", NULL);
+    g_autofree char *src = write_file(tmp, "rec.ogg", "the recording");
+    g_autofree char *proot = g_build_filename(tmp, "primary", NULL);
+    g_autofree char *spool = g_build_filename(tmp, "spool", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(RrStore) primary = rr_local_store_new(proot, &error);
+    g_assert_true(rr_store_begin(primary, "p", &error));
+
+    RrSpoolEntry *e = rr_spool_stage(spool, primary, src, "rec.ogg", NULL, "EG_x", FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(e);
+    g_assert_false(g_file_test(src, G_FILE_TEST_EXISTS));
+    g_autofree char *data = slurp(e->data_path);
+    g_assert_cmpstr(data, ==, "the recording");
+    g_autofree char *sidecar = slurp(e->json_path);
+    g_assert_nonnull(strstr(sidecar, "\"key\" : \"p/rec.ogg\""));
+    g_assert_nonnull(strstr(sidecar, "\"label\" : \"EG_x\""));
+    g_assert_nonnull(strstr(sidecar, src));
+    g_assert_cmpuint(rr_storage_spool_count_match(spool, label_is, "EG_x"), ==, 1);
+    g_assert_cmpuint(rr_storage_spool_count_match(spool, label_is, "EG_y"), ==, 0);
+
+    /* Held by its stager: a retry skips it. */
+    guint up = 9, left = 9, busy = 9;
+    g_assert_true(rr_storage_spool_retry_match(spool, primary, NULL, NULL, NULL, &up, &left, &busy,
+                                               NULL, &error));
+    g_assert_cmpuint(up, ==, 0);
+    g_assert_cmpuint(left, ==, 1);
+    g_assert_cmpuint(busy, ==, 1);
+    g_assert_true(g_file_test(e->data_path, G_FILE_TEST_EXISTS));
+
+    /* The store fails: the entry stays. */
+    g_autofree char *taken = g_build_filename(proot, "p", "rec.ogg", NULL);
+    g_assert_true(rr_storage_copy_durable(e->data_path, taken, NULL, &error));
+    RrUploadOutcome out;
+    g_assert_false(rr_spool_entry_upload(e, primary, NULL, &out, &error));
+    g_assert_error(error, RR_STORAGE_ERROR, RR_STORAGE_ERROR_EXISTS);
+    g_clear_error(&error);
+    g_assert_cmpstr(out.spool_path, ==, e->data_path);
+    g_assert_true(g_file_test(e->json_path, G_FILE_TEST_EXISTS));
+    rr_upload_outcome_clear(&out);
+    /* Then works: stored under the same key, the entry gone. */
+    g_assert_cmpint(g_unlink(taken), ==, 0);
+    g_assert_true(rr_spool_entry_upload(e, primary, NULL, &out, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(out.result->location, ==, taken);
+    g_assert_false(g_file_test(e->data_path, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(e->json_path, G_FILE_TEST_EXISTS));
+    rr_upload_outcome_clear(&out);
+    rr_spool_entry_free(e);
+
+    /* keep_local: the local file stays; once the stager lets go, a retry (for its label
+     * only) uploads the entry. */
+    g_autofree char *src2 = write_file(tmp, "keep.ogg", "kept");
+    e = rr_spool_stage(spool, primary, src2, "keep.ogg", NULL, "EG_k", TRUE, &error);
+    g_assert_nonnull(e);
+    g_assert_true(g_file_test(src2, G_FILE_TEST_EXISTS));
+    rr_spool_entry_free(e);
+    g_assert_true(rr_storage_spool_retry_match(spool, primary, NULL, label_is, "EG_other", &up,
+                                               &left, &busy, NULL, &error));
+    g_assert_cmpuint(up, ==, 0);
+    g_assert_cmpuint(left, ==, 0);
+    g_assert_true(rr_storage_spool_retry_match(spool, primary, NULL, label_is, "EG_k", &up, &left,
+                                               &busy, NULL, &error));
+    g_assert_cmpuint(up, ==, 1);
+    g_assert_true(g_file_test(src2, G_FILE_TEST_EXISTS));
+
+    /* The stager died between its sidecar and the move: the retry moves the source in. */
+    g_autofree char *src3 = write_file(tmp, "cut.ogg", "cut short");
+    e = rr_spool_stage(spool, primary, src3, "cut.ogg", NULL, "EG_c", FALSE, &error);
+    g_assert_nonnull(e);
+    g_assert_cmpint(g_rename(e->data_path, src3), ==, 0);
+    rr_spool_entry_free(e);
+    g_assert_true(rr_storage_spool_retry_match(spool, primary, NULL, NULL, NULL, &up, &left, &busy,
+                                               NULL, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(up, ==, 1);
+    g_assert_false(g_file_test(src3, G_FILE_TEST_EXISTS));
+    g_autofree char *stored = g_build_filename(proot, "p", "cut.ogg", NULL);
+    g_autofree char *back = slurp(stored);
+    g_assert_cmpstr(back, ==, "cut short");
+    g_autoptr(GDir) d = g_dir_open(spool, 0, NULL);
+    g_assert_null(g_dir_read_name(d));
+
+    /* A file that cannot be staged leaves nothing behind. */
+    g_autofree char *missing = g_build_filename(tmp, "missing.ogg", NULL);
+    g_assert_null(rr_spool_stage(spool, primary, missing, NULL, NULL, NULL, FALSE, &error));
+    g_assert_error(error, RR_STORAGE_ERROR, RR_STORAGE_ERROR_IO);
+    g_clear_error(&error);
+    g_autoptr(GDir) d2 = g_dir_open(spool, 0, NULL);
+    g_assert_null(g_dir_read_name(d2));
+
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -457,5 +569,6 @@ int main(int argc, char **argv)
     g_test_add_func("/storage/s3/secrets", test_s3_secrets);
     g_test_add_func("/storage/local/atomic", test_local);
     g_test_add_func("/storage/spool/backup-and-retry", test_backup_and_spool);
+    g_test_add_func("/storage/spool/stage", test_spool_stage);
     return g_test_run();
 }
