@@ -2,6 +2,7 @@
 #include "worker/upload.h"
 
 #include "storage/s3.h"
+#include "worker/upload-priv.h"
 #include "worker/log.h"
 #include "worker/worker-error.h"
 
@@ -11,15 +12,6 @@
 
 #define MANIFEST_LABEL "#manifest"
 #define UPLOAD_FAILED  "upload failed: "
-
-struct RrUpload {
-    RrStore *primary;
-    RrStore *backup; /* may be NULL */
-    char *spool_dir;
-    char *output_dir; /* canonical */
-    gboolean keep_local;
-    gboolean manifest;
-};
 
 static gboolean set(const char *s)
 {
@@ -79,7 +71,7 @@ RrStore *rr_upload_store_from_config(const RrConfigS3 *s3, const char *prefix, c
     return g_steal_pointer(&store);
 }
 
-static RrStore *store_from_job(const RrJobS3 *s3, GError **error)
+static RrStore *store_from_job(const RrJobS3 *s3, const char *what, GError **error)
 {
     RrS3Config cfg = {
         .access_key = s3->access_key,
@@ -97,7 +89,7 @@ static RrStore *store_from_job(const RrJobS3 *s3, GError **error)
     g_autoptr(GError) e = NULL;
     RrStore *store = rr_s3_store_new(&cfg, &e);
     if (!store)
-        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB, "file output s3: %s",
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB, "%s s3: %s", what,
                     e->message);
     return store;
 }
@@ -114,12 +106,19 @@ RrUpload *rr_upload_new(const RrUploadConfig *c, GError **error)
 {
     const RrWorkerConfig *wc = c->config;
     gboolean from_config = wc && wc->storage.has_s3;
-    if (!(c->job && c->job->s3) && !from_config)
+    static const char *const whats[] = {"file output", "segment output", "image output"};
+    const RrJobS3 *own = NULL;
+    if (c->job && c->output == RR_UPLOAD_FILE)
+        own = c->job->s3;
+    else if (c->job && c->output == RR_UPLOAD_SEGMENTS && c->job->segments)
+        own = c->job->segments->s3;
+    else if (c->job && c->output == RR_UPLOAD_IMAGES && c->job->images)
+        own = c->job->images->s3;
+    if (!own && !from_config)
         return NULL;
     g_autoptr(RrUpload) u = g_new0(RrUpload, 1);
     u->primary =
-        c->job && c->job->s3
-            ? store_from_job(c->job->s3, error)
+        own ? store_from_job(own, whats[c->output], error)
             : rr_upload_store_from_config(&wc->storage.s3, wc->storage.prefix, "storage.s3", error);
     if (!u->primary)
         return NULL;
@@ -131,7 +130,7 @@ RrUpload *rr_upload_new(const RrUploadConfig *c, GError **error)
     u->spool_dir = c->spool_dir ? g_canonicalize_filename(c->spool_dir, NULL)
                                 : rr_upload_spool_dir(wc, c->output_dir);
     u->keep_local = c->keep_local;
-    u->manifest = !(c->job && c->job->disable_manifest);
+    u->manifest = c->output == RR_UPLOAD_FILE && !(c->job && c->job->disable_manifest);
     return g_steal_pointer(&u);
 }
 
@@ -146,14 +145,26 @@ void rr_upload_free(RrUpload *u)
     g_free(u);
 }
 
-/* The key of @path: relative to the output directory, else its base name. */
-static char *key_for(const RrUpload *u, const char *path)
+char *rr_upload_key_for(const char *base_dir, const char *path)
 {
-    g_autofree char *full = g_canonicalize_filename(path, u->output_dir);
-    gsize n = strlen(u->output_dir);
-    if (strncmp(full, u->output_dir, n) == 0 && full[n] == '/' && full[n + 1])
+    g_autofree char *base = g_canonicalize_filename(base_dir, NULL);
+    g_autofree char *full = g_canonicalize_filename(path, base);
+    gsize n = strlen(base);
+    if (n == 1) /* "/" */
+        n = 0;
+    if (strncmp(full, base, n) == 0 && full[n] == '/' && full[n + 1])
         return g_strdup(full + n + 1);
     return g_path_get_basename(full);
+}
+
+const char *rr_upload_output_dir(const RrUpload *u)
+{
+    return u->output_dir;
+}
+
+static char *key_for(const RrUpload *u, const char *path)
+{
+    return rr_upload_key_for(u->output_dir, path);
 }
 
 static void remove_local(const RrUpload *u, const char *path)
@@ -197,6 +208,23 @@ static void upload_one(RrUpload *u, RrEgressInfo *info, const char *path, const 
         }
     }
     rr_upload_outcome_clear(&out);
+}
+
+void rr_upload_set_failed(RrEgressInfo *info, const char *why)
+{
+    g_autofree char *err = g_strconcat(UPLOAD_FAILED, why, NULL);
+    if (info->status == RR_EGRESS_FAILED && info->error) {
+        g_autofree char *d = g_strdup_printf("%s%s%s", info->details ? info->details : "",
+                                             info->details ? "; " : "", err);
+        g_free(info->details);
+        info->details = g_steal_pointer(&d);
+    } else {
+        rr_egress_info_set_error(info, err, 500,
+                                 "the recording is kept; a later run of roomrec worker "
+                                 "with working storage uploads what waits in the spool");
+        info->status = RR_EGRESS_FAILED;
+    }
+    g_warning("upload: %s", err);
 }
 
 static char *manifest_json(const RrEgressInfo *info)
@@ -282,21 +310,8 @@ static void run_thread(GTask *task, gpointer source, gpointer data, GCancellable
             g_free(spool);
         }
     }
-    if (why->len) {
-        g_autofree char *err = g_strconcat(UPLOAD_FAILED, why->str, NULL);
-        if (info->status == RR_EGRESS_FAILED && info->error) {
-            g_autofree char *d = g_strdup_printf("%s%s%s", info->details ? info->details : "",
-                                                 info->details ? "; " : "", err);
-            g_free(info->details);
-            info->details = g_steal_pointer(&d);
-        } else {
-            rr_egress_info_set_error(info, err, 500,
-                                     "the recording is kept; a later run of roomrec worker "
-                                     "with working storage uploads what waits in the spool");
-            info->status = RR_EGRESS_FAILED;
-        }
-        g_warning("upload: %s", err);
-    }
+    if (why->len)
+        rr_upload_set_failed(info, why->str);
     info->updated_at = rr_egress_now_ns();
     g_task_return_pointer(task, NULL, NULL);
 }

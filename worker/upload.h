@@ -31,8 +31,16 @@ G_BEGIN_DECLS
 
 typedef struct RrUpload RrUpload;
 
+/* Which output of the job the stores are for: its own "s3" comes first. */
+typedef enum {
+    RR_UPLOAD_FILE,     /* the file output (job->s3; the manifest) */
+    RR_UPLOAD_SEGMENTS, /* the segment output (job->segments->s3; upload-live.h) */
+    RR_UPLOAD_IMAGES,   /* the image output (job->images->s3; upload-live.h) */
+} RrUploadOutput;
+
 typedef struct {
-    const RrJobSpec *job;         /* (borrowed) its file output's s3, disable_manifest */
+    const RrJobSpec *job;         /* (borrowed) its output's s3, disable_manifest */
+    RrUploadOutput output;        /* which output (RR_UPLOAD_FILE when not set) */
     const RrWorkerConfig *config; /* (borrowed, may be NULL) storage, backup, backup_storage */
     const char *output_dir;       /* keys are relative to it; NULL: the current directory */
     const char *spool_dir;        /* overrides the config's backup_storage */
@@ -51,6 +59,10 @@ void rr_upload_run_async(RrUpload *upload, RrEgressInfo *info, GAsyncReadyCallba
                          gpointer user_data);
 /* (transfer full) the info with the outcome. */
 RrEgressInfo *rr_upload_run_finish(RrUpload *upload, GAsyncResult *result);
+
+/* (transfer full) The key of @path: relative to @base_dir when inside it, else its base
+ * name (each store adds its prefix). Pure. */
+char *rr_upload_key_for(const char *base_dir, const char *path);
 
 /* (transfer full) The spool directory for @config and @output_dir (NULL: cwd). */
 char *rr_upload_spool_dir(const RrWorkerConfig *config, const char *output_dir);
