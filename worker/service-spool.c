@@ -36,14 +36,14 @@ static void retry_thread(GTask *task, gpointer source, gpointer data, GCancellab
     g_task_return_boolean(task, TRUE);
 }
 
-/* The egress id of a spool label ("EG_x" or "EG_x#manifest"). */
+/* The egress id of a spool label ("EG_x", "EG_x#manifest", "EG_x#segment", ...). */
 static char *egress_of(const char *label)
 {
     const char *hash = strchr(label, '#');
     return hash ? g_strndup(label, hash - label) : g_strdup(label);
 }
 
-static void update_status(RrService *s, const RrSpoolUploaded *u)
+static void update_status(RrService *s, const RrSpoolUploaded *u, guint remaining)
 {
     g_autofree char *id = egress_of(u->label);
     g_autoptr(GError) e = NULL;
@@ -56,7 +56,7 @@ static void update_status(RrService *s, const RrSpoolUploaded *u)
         return;
     }
     JsonObject *info = json_node_get_object(json_parser_get_root(p));
-    if (!rr_upload_apply_spooled(info, u))
+    if (!rr_upload_apply_spooled(info, u, remaining))
         return;
     const char *status = json_object_get_string_member_with_default(info, "status", "");
     g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -85,7 +85,7 @@ static void on_retried(GObject *source, GAsyncResult *res, gpointer ud)
     for (guint i = 0; i < sp->uploaded->len; i++) {
         const RrSpoolUploaded *u = g_ptr_array_index(sp->uploaded, i);
         if (u->label && *u->label)
-            update_status(s, u);
+            update_status(s, u, sp->remaining);
     }
 }
 

@@ -48,6 +48,21 @@ static void note_failure(RrLiveUpload *l, const char *text)
     g_mutex_unlock(&l->lock);
 }
 
+/* The spool label's suffix for a file of @kind (upload.h). */
+static const char *label_suffix(RrOutputKind kind)
+{
+    switch (kind) {
+    case RR_OUTPUT_PLAYLIST:
+        return RR_UPLOAD_LABEL_PLAYLIST;
+    case RR_OUTPUT_LIVE_PLAYLIST:
+        return RR_UPLOAD_LABEL_LIVE_PLAYLIST;
+    case RR_OUTPUT_IMAGE:
+        return RR_UPLOAD_LABEL_IMAGE;
+    default:
+        return RR_UPLOAD_LABEL_SEGMENT;
+    }
+}
+
 static void remove_local(const RrUpload *u, const char *path)
 {
     if (!u->keep_local && g_unlink(path) != 0 && errno != ENOENT)
@@ -57,14 +72,15 @@ static void remove_local(const RrUpload *u, const char *path)
 /* @local (a file, or a playlist's snapshot) stored as the key of @path. @must: a file no
  * store takes goes to the spool and fails the upload (else it is only logged: a playlist
  * that the next one replaces). Returns the object's location (transfer full) or NULL. */
-static char *store(RrLiveUpload *l, RrUpload *u, const char *local, const char *path, gboolean must,
-                   gboolean *primary_missed)
+static char *store(RrLiveUpload *l, RrUpload *u, const char *local, const char *path,
+                   RrOutputKind kind, gboolean must, gboolean *primary_missed)
 {
     g_autofree char *key = rr_upload_key_for(rr_upload_output_dir(u), path);
     RrUploadOutcome out = {0};
     g_autoptr(GError) e = NULL;
+    g_autofree char *label = g_strconcat(l->label, label_suffix(kind), NULL);
     gboolean ok = rr_storage_upload_labelled(u->primary, u->backup, must ? u->spool_dir : NULL,
-                                             local, key, NULL, l->label, &out, &e);
+                                             local, key, NULL, label, &out, &e);
     char *location = NULL;
     *primary_missed = !ok || out.backup_used;
     if (ok) {
@@ -108,7 +124,7 @@ static void store_playlist(RrLiveUpload *l, RrUpload *u, const Item *it)
         return;
     }
     gboolean missed = FALSE;
-    g_autofree char *location = store(l, u, snap, it->path, final, &missed);
+    g_autofree char *location = store(l, u, snap, it->path, it->kind, final, &missed);
     if (g_unlink(snap) != 0 && errno != ENOENT)
         g_warning("upload: cannot remove %s: %s", snap, g_strerror(errno));
     if (location == NULL)
@@ -137,7 +153,7 @@ static void run_item(gpointer data, gpointer user_data)
     if (it->text) {
         store_playlist(l, u, it);
     } else {
-        g_autofree char *location = store(l, u, it->path, it->path, TRUE, &missed);
+        g_autofree char *location = store(l, u, it->path, it->path, it->kind, TRUE, &missed);
         if (missed && it->kind == RR_OUTPUT_SEGMENT)
             l->segment_missed = TRUE;
     }

@@ -361,16 +361,44 @@ gboolean rr_upload_spool_retry(const RrWorkerConfig *config, const char *output_
     return rr_storage_spool_retry_full(spool, primary, backup, &up, remaining, uploaded, error);
 }
 
-gboolean rr_upload_apply_spooled(JsonObject *info, const RrSpoolUploaded *u)
+/* The segments result's member a spooled playlist's label names, or NULL. */
+static const char *playlist_member(const char *label)
+{
+    if (g_str_has_suffix(label, RR_UPLOAD_LABEL_PLAYLIST))
+        return "playlistLocation";
+    if (g_str_has_suffix(label, RR_UPLOAD_LABEL_LIVE_PLAYLIST))
+        return "livePlaylistLocation";
+    return NULL;
+}
+
+static gboolean is_live_label(const char *label)
+{
+    return label && (playlist_member(label) || g_str_has_suffix(label, RR_UPLOAD_LABEL_SEGMENT) ||
+                     g_str_has_suffix(label, RR_UPLOAD_LABEL_IMAGE));
+}
+
+gboolean rr_upload_apply_spooled(JsonObject *info, const RrSpoolUploaded *u, guint spool_remaining)
 {
     gboolean changed = FALSE;
     if (u->label && g_str_has_suffix(u->label, MANIFEST_LABEL)) {
         json_object_set_string_member(info, "manifestLocation", u->result->location);
         changed = TRUE;
     }
+    const char *member = u->label ? playlist_member(u->label) : NULL;
+    JsonNode *sr = json_object_get_member(info, "segmentResults");
+    if (member && sr && JSON_NODE_HOLDS_ARRAY(sr) &&
+        json_array_get_length(json_node_get_array(sr)) &&
+        JSON_NODE_HOLDS_OBJECT(json_array_get_element(json_node_get_array(sr), 0))) {
+        JsonObject *seg = json_array_get_object_element(json_node_get_array(sr), 0);
+        json_object_set_string_member(seg, member, u->result->location);
+    }
+    if (is_live_label(u->label))
+        changed = TRUE;
     JsonNode *fr = json_object_get_member(info, "fileResults");
     JsonArray *files = fr && JSON_NODE_HOLDS_ARRAY(fr) ? json_node_get_array(fr) : NULL;
-    guint waiting = 0;
+    /* A job's spooled segments and images are not listed one by one: while anything
+     * waits in the spool, they may be among it. */
+    guint waiting = is_live_label(u->label) ? spool_remaining : 0;
     for (guint i = 0; files && i < json_array_get_length(files); i++) {
         JsonNode *el = json_array_get_element(files, i);
         if (!JSON_NODE_HOLDS_OBJECT(el))

@@ -85,11 +85,20 @@ char *rr_upload_config_to_json(const RrWorkerConfig *config, const char *output_
 gboolean rr_upload_spool_retry(const RrWorkerConfig *config, const char *output_dir,
                                GPtrArray *uploaded, guint *remaining, GError **error);
 
+/* Spool labels: EGRESS_ID, or EGRESS_ID + one of these (what the file is). */
+#define RR_UPLOAD_LABEL_SEGMENT       "#segment"
+#define RR_UPLOAD_LABEL_IMAGE         "#image"
+#define RR_UPLOAD_LABEL_PLAYLIST      "#playlist"
+#define RR_UPLOAD_LABEL_LIVE_PLAYLIST "#live-playlist"
+
 /* Rewrites an EgressInfo JSON object after a spool entry was uploaded: the file result
  * whose spoolPath is @u->spool_path gets the object's location (a "#manifest" label:
- * manifestLocation); when no file waits any more, a FAILED status that only failed for
- * the upload becomes COMPLETE with details saying so. TRUE when @info changed. */
-gboolean rr_upload_apply_spooled(JsonObject *info, const RrSpoolUploaded *u);
+ * manifestLocation; "#playlist"/"#live-playlist": the segments result's playlist
+ * locations); when no file waits any more (for a segment, image or playlist: when
+ * @spool_remaining, the entries still in the spool, is 0), a FAILED status that only
+ * failed for the upload becomes COMPLETE with details saying so. TRUE when @info
+ * changed. */
+gboolean rr_upload_apply_spooled(JsonObject *info, const RrSpoolUploaded *u, guint spool_remaining);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RrUpload, rr_upload_free)
 
