@@ -14,6 +14,7 @@
 #include "worker/record-host.h"
 #include "worker/record-link.h"
 #include "worker/recorder.h"
+#include "worker/upload-live.h"
 #include "worker/upload.h"
 #include "worker/worker-error.h"
 
@@ -49,9 +50,11 @@ typedef struct {
     RrRecorder *rec;
     RrRecordLink *link; /* NULL unless --status-fd/--control-fd */
     RrUpload *upload;   /* NULL: the files stay local */
+    RrLiveUpload *live; /* segments and images while recording; NULL: they stay local */
     gboolean uploading;
-    gboolean staged;     /* the files wait in the spool during the upload */
-    RrEgressInfo *final; /* the info after the upload */
+    gboolean staged;       /* the files wait in the spool during the upload */
+    RrEgressInfo *pending; /* the finished info while the live uploads end */
+    RrEgressInfo *final;   /* the info after the upload */
     gboolean done;
     gboolean tty;
     guint signals;
@@ -278,8 +281,8 @@ static gboolean on_progress(gpointer ud)
 static void on_status(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
 {
     Run *run = ud;
-    if (run->link && run->upload && rr_egress_status_is_final(info->status) &&
-        info->file_results->len > 0) {
+    if (run->link && rr_egress_status_is_final(info->status) &&
+        ((run->upload && info->file_results->len > 0) || run->live)) {
         /* Final only once the upload is confirmed. */
         g_autoptr(RrEgressInfo) ending = rr_egress_info_copy(info);
         rr_egress_info_set_status(ending, RR_EGRESS_ENDING);
@@ -316,26 +319,67 @@ static gboolean on_worker_gone(gpointer ud)
     return G_SOURCE_REMOVE;
 }
 
-static void on_finished(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
+static void on_file_closed(RrRecorder *r, const char *path, RrOutputKind kind, gpointer ud)
 {
     Run *run = ud;
+    if (run->live)
+        rr_live_upload_add(run->live, path, kind);
+}
+
+/* The finished @info (taken) to the file upload, or the end. */
+static void upload_files(Run *run, RrEgressInfo *info)
+{
     if (run->upload && info->file_results->len > 0) {
-        /* The signal watchdogs bound the drain, not the upload. */
-        if (run->watchdog) {
-            g_source_remove(run->watchdog);
-            run->watchdog = 0;
-        }
-        RrEgressInfo *up = rr_egress_info_copy(info);
         /* In the spool before the upload starts: a kill from here on leaves it there. */
-        run->staged = rr_upload_stage(run->upload, up);
+        run->staged = rr_upload_stage(run->upload, info);
         if (run->staged && run->link) {
-            g_autoptr(RrEgressInfo) ending = rr_egress_info_copy(up);
+            g_autoptr(RrEgressInfo) ending = rr_egress_info_copy(info);
             rr_egress_info_set_status(ending, RR_EGRESS_ENDING);
             rr_record_link_status(run->link, ending);
         }
         g_message("record: uploading %u file(s)", info->file_results->len);
         run->uploading = TRUE;
-        rr_upload_run_async(run->upload, up, on_uploaded, run);
+        rr_upload_run_async(run->upload, info, on_uploaded, run);
+        return;
+    }
+    run->uploading = FALSE;
+    if (run->live) {
+        run->final = info;
+        if (run->link)
+            rr_record_link_status(run->link, run->final);
+    } else {
+        rr_egress_info_free(info);
+    }
+    run->done = TRUE;
+    g_main_loop_quit(run->loop);
+}
+
+static void on_live_uploaded(GObject *source, GAsyncResult *res, gpointer ud)
+{
+    Run *run = ud;
+    rr_live_upload_finish_finish(run->live, res);
+    RrEgressInfo *info = g_steal_pointer(&run->pending);
+    rr_live_upload_apply(run->live, info);
+    upload_files(run, info);
+}
+
+static void on_finished(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
+{
+    Run *run = ud;
+    if ((run->upload && info->file_results->len > 0) || run->live) {
+        /* The signal watchdogs bound the drain, not the upload. */
+        if (run->watchdog) {
+            g_source_remove(run->watchdog);
+            run->watchdog = 0;
+        }
+        run->uploading = TRUE;
+        if (run->live) {
+            g_message("record: waiting for the segment and image uploads");
+            run->pending = rr_egress_info_copy(info);
+            rr_live_upload_finish_async(run->live, on_live_uploaded, run);
+        } else {
+            upload_files(run, rr_egress_info_copy(info));
+        }
         return;
     }
     run->done = TRUE;
@@ -457,7 +501,8 @@ static int run_recording(Flags *f, RrJobSpec *job)
     cfg.session.api_secret = secret;
     rr_ice_options_apply(&f->ice, &cfg.session.ice);
 
-    static const RrRecorderCallbacks callbacks = {.status = on_status, .finished = on_finished};
+    static const RrRecorderCallbacks callbacks = {
+        .status = on_status, .finished = on_finished, .file_closed = on_file_closed};
     g_autoptr(GError) error = NULL;
     g_autoptr(RrWorkerConfig) storage = load_storage_config(f, &error);
     if (error) {
@@ -470,11 +515,23 @@ static int run_recording(Flags *f, RrJobSpec *job)
                            .spool_dir = f->spool_dir,
                            .keep_local = f->keep_local};
     g_autoptr(RrUpload) upload = rr_upload_new(&ucfg, &error);
+    RrUpload *seg_upload = NULL, *img_upload = NULL;
+    if (!error && job->segments) {
+        ucfg.output = RR_UPLOAD_SEGMENTS;
+        seg_upload = rr_upload_new(&ucfg, &error);
+    }
+    if (!error && job->images) {
+        ucfg.output = RR_UPLOAD_IMAGES;
+        img_upload = rr_upload_new(&ucfg, &error);
+    }
     if (error) {
+        rr_upload_free(seg_upload);
         fprintf(stderr, "roomrec record: %s\n", error->message);
         return RR_EXIT_USAGE;
     }
-    Run run = {.loop = g_main_loop_new(NULL, FALSE), .tty = isatty(2), .upload = upload};
+    g_autoptr(RrLiveUpload) live = rr_live_upload_new(seg_upload, img_upload, egress_id);
+    Run run = {
+        .loop = g_main_loop_new(NULL, FALSE), .tty = isatty(2), .upload = upload, .live = live};
     run.last_log_us = g_get_monotonic_time();
     run.rec = rr_recorder_new(NULL, &cfg, &callbacks, &run, &error);
     if (!run.rec) {
@@ -515,6 +572,7 @@ static int run_recording(Flags *f, RrJobSpec *job)
         /* Given up by a second signal: the upload thread still uses the stores, and the
          * process ends with it; the file stays where it is. */
         upload = NULL;
+        live = NULL;
         g_message("record: upload abandoned; the recording %s %s",
                   run.staged ? "waits in the spool for a later run of roomrec worker; it was"
                              : "stays at",
@@ -534,6 +592,7 @@ static int run_recording(Flags *f, RrJobSpec *job)
     }
     rr_record_link_free(run.link);
     rr_egress_info_free(run.final);
+    rr_egress_info_free(run.pending);
     rr_recorder_free(run.rec);
     g_main_loop_unref(run.loop);
     return code;

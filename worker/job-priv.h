@@ -36,8 +36,9 @@ gboolean rr_job_read_object(JsonObject *o, const char *path, const char *proto, 
                             char **written, GError **error);
 gboolean rr_job_read_array(JsonObject *o, const char *path, const char *proto, JsonArray **out,
                            char **written, GError **error);
-/* Refuses s3/gcp/azure/aliOSS members (uploads are not wired yet). */
-gboolean rr_job_refuse_uploads(JsonObject *o, const char *path, GError **error);
+/* An output's "s3" into *@out (job-s3.c; untouched when absent); gcp/azure/aliOSS
+ * members are refused (not supported). */
+gboolean rr_job_parse_upload(JsonObject *o, const char *path, RrJobS3 **out, GError **error);
 
 /* job-segments.c: "segments" / "segment_outputs" and "image_outputs" of @o. */
 gboolean rr_job_parse_extra_outputs(JsonObject *o, const char *path, RrJobSpec *spec,

@@ -2,6 +2,8 @@
  * of a composite request. See job.h and job-priv.h. */
 #include "worker/job-priv.h"
 
+#include <string.h>
+
 #define DEFAULT_SEGMENT_DURATION 4 /* LiveKit egress's default */
 
 static const EnumName protocols[] = {
@@ -20,6 +22,7 @@ void rr_job_segments_free(RrJobSegments *s)
     g_free(s->filename_prefix);
     g_free(s->playlist_name);
     g_free(s->live_playlist_name);
+    rr_job_s3_free(s->s3);
     g_free(s);
 }
 
@@ -28,6 +31,7 @@ void rr_job_images_free(RrJobImages *i)
     if (i == NULL)
         return;
     g_free(i->filename_prefix);
+    rr_job_s3_free(i->s3);
     g_free(i);
 }
 
@@ -45,10 +49,12 @@ static gboolean parse_segments(JsonObject *o, const char *path, RrJobSpec *spec,
                                          "azure",
                                          "aliOSS",
                                          NULL};
-    if (!rr_job_check_fields(o, path, fields, error) || !rr_job_refuse_uploads(o, path, error))
+    if (!rr_job_check_fields(o, path, fields, error))
         return FALSE;
     RrJobSegments *s = g_new0(RrJobSegments, 1);
     spec->segments = s;
+    if (!rr_job_parse_upload(o, path, &s->s3, error))
+        return FALSE;
     int protocol = 0, suffix = 0;
     gint64 duration = 0;
     if (!rr_job_read_enum(o, path, "protocol", protocols, &protocol, error) ||
@@ -69,10 +75,12 @@ static gboolean parse_image(JsonObject *o, const char *path, RrJobSpec *spec, GE
     static const char *const fields[] = {
         "capture_interval", "width", "height", "filename_prefix", "filename_suffix", "image_codec",
         "disable_manifest", "s3",    "gcp",    "azure",           "aliOSS",          NULL};
-    if (!rr_job_check_fields(o, path, fields, error) || !rr_job_refuse_uploads(o, path, error))
+    if (!rr_job_check_fields(o, path, fields, error))
         return FALSE;
     RrJobImages *i = g_new0(RrJobImages, 1);
     spec->images = i;
+    if (!rr_job_parse_upload(o, path, &i->s3, error))
+        return FALSE;
     gint64 interval = 0, width = 0, height = 0;
     int suffix = 0, codec = 0;
     if (!rr_job_read_int(o, path, "capture_interval", 0, 86400, &interval, error) ||
@@ -143,4 +151,79 @@ gboolean rr_job_parse_extra_outputs(JsonObject *o, const char *path, RrJobSpec *
     if (spec->images && spec->audio_only)
         return rr_job_fail(error, INVALID, ip, "image outputs need video (audio_only is set)");
     return TRUE;
+}
+
+/* ---- names ---- */
+
+static char *expand_given(const char *tmpl, const RrJobTemplateVars *vars)
+{
+    return tmpl && *tmpl ? rr_job_expand_template(tmpl, vars) : g_strdup("");
+}
+
+/* Splits @path into its directory part (with the trailing '/', "" for none) and name. */
+static void split(const char *path, char **dir, char **name)
+{
+    const char *slash = strrchr(path, '/');
+    *dir = slash ? g_strndup(path, (gsize)(slash - path + 1)) : g_strdup("");
+    *name = g_strdup(slash ? slash + 1 : path);
+}
+
+static void strip_m3u8(char *name)
+{
+    if (g_str_has_suffix(name, ".m3u8"))
+        name[strlen(name) - strlen(".m3u8")] = '\0';
+}
+
+gboolean rr_job_segment_names(const RrJobSegments *js, const RrJobTemplateVars *vars,
+                              RrJobSegmentNames *names, GError **error)
+{
+    g_autofree char *prefix = expand_given(js->filename_prefix, vars);
+    g_autofree char *playlist = expand_given(js->playlist_name, vars);
+    g_autofree char *live = expand_given(js->live_playlist_name, vars);
+    g_autofree char *pdir = NULL, *pname = NULL, *ldir = NULL, *lname = NULL;
+    g_autofree char *fdir = NULL, *fname = NULL;
+    split(playlist, &pdir, &pname);
+    split(live, &ldir, &lname);
+    split(prefix, &fdir, &fname);
+    if (*ldir && strcmp(ldir, pdir) != 0 && !(*pdir == '\0' && strcmp(ldir, fdir) == 0)) {
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB,
+                    "live_playlist_name: must be in the same directory as playlist_name");
+        return FALSE;
+    }
+    strip_m3u8(pname);
+    strip_m3u8(lname);
+    if (*fdir) {
+        if (strcmp(pdir, fdir) == 0) {
+            fdir[0] = '\0';
+        } else if (*pdir == '\0') {
+            g_free(pdir);
+            pdir = g_steal_pointer(&fdir);
+            fdir = g_strdup("");
+        }
+    }
+    if (*pname == '\0') {
+        g_free(pname);
+        pname = *fname ? g_strdup(fname) : rr_job_expand_template("{room_name}-{time}", vars);
+    }
+    if (*fname == '\0') {
+        g_free(fname);
+        fname = g_strdup(pname);
+    }
+    names->playlist = g_strconcat(pdir, pname, ".m3u8", NULL);
+    names->live_playlist = *lname ? g_strconcat(pdir, lname, ".m3u8", NULL) : NULL;
+    names->prefix = g_strconcat(pdir, fdir, fname, NULL);
+    return TRUE;
+}
+
+void rr_job_segment_names_clear(RrJobSegmentNames *names)
+{
+    g_clear_pointer(&names->prefix, g_free);
+    g_clear_pointer(&names->playlist, g_free);
+    g_clear_pointer(&names->live_playlist, g_free);
+}
+
+char *rr_job_image_prefix(const RrJobImages *ji, const RrJobTemplateVars *vars)
+{
+    const char *t = ji->filename_prefix;
+    return rr_job_expand_template(t && *t ? t : "{room_name}-{time}", vars);
 }

@@ -270,20 +270,17 @@ static gboolean refuse_other_uploads(JsonObject *o, const char *path, GError **e
 /* A file output's "s3" into spec->s3 (job-s3.c); the other uploads refused. */
 static gboolean parse_uploads(JsonObject *o, const char *path, RrJobSpec *spec, GError **error)
 {
+    return rr_job_parse_upload(o, path, &spec->s3, error);
+}
+
+gboolean rr_job_parse_upload(JsonObject *o, const char *path, RrJobS3 **out, GError **error)
+{
     g_autofree char *sp = NULL;
     JsonNode *s3 = rr_job_member(o, path, "s3", &sp);
     if (s3 && !JSON_NODE_HOLDS_OBJECT(s3))
         return rr_job_fail(error, INVALID, sp, "expected an object");
-    if (s3 && !(spec->s3 = rr_job_s3_parse(json_node_get_object(s3), sp, error)))
+    if (s3 && !(*out = rr_job_s3_parse(json_node_get_object(s3), sp, error)))
         return FALSE;
-    return refuse_other_uploads(o, path, error);
-}
-
-gboolean rr_job_refuse_uploads(JsonObject *o, const char *path, GError **error)
-{
-    g_autofree char *p = NULL;
-    if (rr_job_member(o, path, "s3", &p))
-        return rr_job_fail(error, UNSUPPORTED, p, "S3 upload not supported yet for this output");
     return refuse_other_uploads(o, path, error);
 }
 

@@ -9,8 +9,8 @@
  * (lowerCamelCase), enums by name or number, integers as numbers or decimal strings, null
  * means "not set". Every unknown field is an error naming its path
  * ("room_composite.file_outputs[0].filpath: unknown field"); so is a bad value. A file
- * output's "s3" (LiveKit's S3Upload) is kept in the spec (job-s3.c). Outputs roomrec
- * cannot produce yet (GCP/Azure/OSS upload, S3 upload of segments and images, streams,
+ * output's, segment output's or image output's "s3" (LiveKit's S3Upload) is kept in the
+ * spec (job-s3.c). Outputs roomrec cannot produce yet (GCP/Azure/OSS upload, streams,
  * MP3, VP8 composites, custom base URLs) are RR_WORKER_ERROR_UNSUPPORTED with a clear
  * message. Composite kinds take one segment output (SegmentedFileOutput, HLS) and one
  * image output (ImageOutput, JPEG) besides or instead of the file (worker/job-segments.c).
@@ -43,35 +43,7 @@ typedef enum {
     RR_JOB_FILE_OGG = 2,
 } RrJobFileType;
 
-/* LiveKit SegmentedFileOutput (HLS). */
-typedef struct {
-    char *filename_prefix;     /* template; "" → "{room_name}-{time}" */
-    char *playlist_name;       /* template; "" → PREFIX.m3u8 */
-    char *live_playlist_name;  /* template; "" → PLAYLIST-live.m3u8 */
-    guint segment_duration;    /* seconds; LiveKit's default 4 */
-    gboolean timestamp_suffix; /* filename_suffix TIMESTAMP (else INDEX) */
-    gboolean disable_manifest;
-} RrJobSegments;
-
-/* LiveKit ImageOutput (JPEG). */
-typedef struct {
-    guint capture_interval; /* seconds, required */
-    guint width, height;    /* 0: the encoding's size */
-    char *filename_prefix;  /* template; "" → "{room_name}-{time}" */
-    gboolean timestamp_suffix;
-    gboolean disable_manifest;
-} RrJobImages;
-
-void rr_job_segments_free(RrJobSegments *s);
-void rr_job_images_free(RrJobImages *i);
-
-/* A request's own webhook target (LiveKit's WebhookConfig). */
-typedef struct {
-    char *url;         /* http:// or https:// */
-    char *signing_key; /* the API key whose secret signs; "" → the worker's webhook key */
-} RrJobWebhook;
-
-/* A file output's S3 upload (LiveKit's S3Upload); strings NULL when absent. */
+/* An output's S3 upload (LiveKit's S3Upload); strings NULL when absent. */
 typedef struct {
     char *access_key;
     char *secret;        /* secret */
@@ -84,6 +56,36 @@ typedef struct {
     char *tagging;
     char *content_disposition;
 } RrJobS3;
+
+/* LiveKit SegmentedFileOutput (HLS). */
+typedef struct {
+    char *filename_prefix;     /* template; "" → "{room_name}-{time}" */
+    char *playlist_name;       /* template; "" → PREFIX.m3u8 */
+    char *live_playlist_name;  /* template; "" → no live playlist (LiveKit's default) */
+    guint segment_duration;    /* seconds; LiveKit's default 4 */
+    gboolean timestamp_suffix; /* filename_suffix TIMESTAMP (else INDEX) */
+    gboolean disable_manifest;
+    RrJobS3 *s3; /* the output's S3 upload, NULL: none (the worker config's storage) */
+} RrJobSegments;
+
+/* LiveKit ImageOutput (JPEG). */
+typedef struct {
+    guint capture_interval; /* seconds, required */
+    guint width, height;    /* 0: the encoding's size */
+    char *filename_prefix;  /* template; "" → "{room_name}-{time}" */
+    gboolean timestamp_suffix;
+    gboolean disable_manifest;
+    RrJobS3 *s3; /* the output's S3 upload, NULL: none (the worker config's storage) */
+} RrJobImages;
+
+void rr_job_segments_free(RrJobSegments *s);
+void rr_job_images_free(RrJobImages *i);
+
+/* A request's own webhook target (LiveKit's WebhookConfig). */
+typedef struct {
+    char *url;         /* http:// or https:// */
+    char *signing_key; /* the API key whose secret signs; "" → the worker's webhook key */
+} RrJobWebhook;
 
 typedef struct {
     RrJobKind kind;
@@ -180,6 +182,27 @@ char *rr_job_expand_template(const char *tmpl, const RrJobTemplateVars *vars);
  * (OGG with video). A path ending in '/' is a directory for the default name. */
 char *rr_job_composite_output(const RrJobSpec *spec, const RrJobTemplateVars *vars,
                               RrContainer *container, GError **error);
+
+/* The names of a segment output (templates expanded), as LiveKit's egress makes them: the
+ * playlist is PLAYLIST.m3u8 (".m3u8" appended when missing; default: the filename
+ * prefix's base name, else "{room_name}-{time}"); a filename prefix without a directory
+ * goes into the playlist's; a playlist without a directory goes into the prefix's; the
+ * prefix defaults to the playlist's name; the live playlist exists only when
+ * live_playlist_name is given and must be in the playlist's directory. Names are relative
+ * (to the output directory) unless a template made them absolute. */
+typedef struct {
+    char *prefix;        /* segment files: PREFIX_<suffix>.ts */
+    char *playlist;      /* DIR/NAME.m3u8 */
+    char *live_playlist; /* NULL: none */
+} RrJobSegmentNames;
+
+/* Fills @names; RR_WORKER_ERROR_INVALID_JOB when the live playlist is in another directory
+ * (names untouched). */
+gboolean rr_job_segment_names(const RrJobSegments *segments, const RrJobTemplateVars *vars,
+                              RrJobSegmentNames *names, GError **error);
+void rr_job_segment_names_clear(RrJobSegmentNames *names);
+/* (transfer full) An image output's file prefix (default "{room_name}-{time}"), expanded. */
+char *rr_job_image_prefix(const RrJobImages *images, const RrJobTemplateVars *vars);
 
 #define RR_JOB_OUTPUT_MAX_TRIES 1000
 

@@ -63,11 +63,13 @@ static void comp_finished(const RrCompositeResult *res, const GError *error, gpo
                           res->duration, error);
 }
 
-/* The hook for uploads (storage/ wires it later): every closed file of the recording. */
+/* Every closed segment, playlist and image of the recording, for uploads. */
 static void comp_file_closed(const char *path, RrOutputKind kind, gpointer ud)
 {
-    (void)ud;
+    RrRecorder *r = ud;
     g_debug("recorder: %s closed: %s", rr_output_kind_to_string(kind), path);
+    if (r->cbs.file_closed)
+        r->cbs.file_closed(r, path, kind, r->ud);
 }
 
 static const RrCompositeCallbacks comp_callbacks = {
@@ -95,40 +97,26 @@ static char *place_extra(RrRecorder *r, const char *name, GError **error)
     return full;
 }
 
-static char *expand_or(const char *tmpl, const char *fallback, const RrJobTemplateVars *vars)
-{
-    return rr_job_expand_template(tmpl && *tmpl ? tmpl : fallback, vars);
-}
-
 /* Paths of the segment and image outputs (strings kept in @keep). */
 static gboolean extra_outputs(RrRecorder *r, const RrJobTemplateVars *vars, RrSegmentsConfig *seg,
                               RrImagesConfig *img, GPtrArray *keep, GError **error)
 {
     const RrJobSegments *js = r->job->segments;
     if (js != NULL) {
-        g_autofree char *prefix = expand_or(js->filename_prefix, "{room_name}-{time}", vars);
-        char *full = place_extra(r, prefix, error);
-        if (full == NULL)
+        RrJobSegmentNames names = {0};
+        if (!rr_job_segment_names(js, vars, &names, error))
             return FALSE;
+        char *full = place_extra(r, names.prefix, error);
+        char *pl_full = full ? place_extra(r, names.playlist, error) : NULL;
+        char *live_full =
+            pl_full && names.live_playlist ? place_extra(r, names.live_playlist, error) : NULL;
+        gboolean ok = pl_full && (live_full || !names.live_playlist);
+        rr_job_segment_names_clear(&names);
         g_ptr_array_add(keep, full);
-        g_autofree char *def_pl = g_strconcat(prefix, ".m3u8", NULL);
-        g_autofree char *pl = expand_or(js->playlist_name, def_pl, vars);
-        if (!g_str_has_suffix(pl, ".m3u8")) {
-            char *with = g_strconcat(pl, ".m3u8", NULL);
-            g_free(pl);
-            pl = with;
-        }
-        char *pl_full = place_extra(r, pl, error);
-        if (pl_full == NULL)
-            return FALSE;
         g_ptr_array_add(keep, pl_full);
-        g_autofree char *base = g_strndup(pl, strlen(pl) - strlen(".m3u8"));
-        g_autofree char *def_live = g_strconcat(base, "-live.m3u8", NULL);
-        g_autofree char *live = expand_or(js->live_playlist_name, def_live, vars);
-        char *live_full = place_extra(r, live, error);
-        if (live_full == NULL)
-            return FALSE;
         g_ptr_array_add(keep, live_full);
+        if (!ok)
+            return FALSE;
         *seg = (RrSegmentsConfig){.prefix = full,
                                   .playlist_path = pl_full,
                                   .live_playlist_path = live_full,
@@ -138,7 +126,7 @@ static gboolean extra_outputs(RrRecorder *r, const RrJobTemplateVars *vars, RrSe
     }
     const RrJobImages *ji = r->job->images;
     if (ji != NULL) {
-        g_autofree char *prefix = expand_or(ji->filename_prefix, "{room_name}-{time}", vars);
+        g_autofree char *prefix = rr_job_image_prefix(ji, vars);
         char *full = place_extra(r, prefix, error);
         if (full == NULL)
             return FALSE;

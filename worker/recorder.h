@@ -28,6 +28,7 @@
  */
 #pragma once
 
+#include "pipeline/outputs.h"
 #include "rtc/session.h"
 #include "worker/egress-info.h"
 #include "worker/job.h"
@@ -55,6 +56,9 @@ typedef struct {
     void (*status)(RrRecorder *r, const RrEgressInfo *info, gpointer user_data);
     /* Once, with a final status; the room has been left. */
     void (*finished)(RrRecorder *r, const RrEgressInfo *info, gpointer user_data);
+    /* Optional: a segment, playlist or image was closed (complete on disk) — the hook for
+     * uploads while recording (upload-live.h). */
+    void (*file_closed)(RrRecorder *r, const char *path, RrOutputKind kind, gpointer user_data);
 } RrRecorderCallbacks;
 
 typedef struct {

@@ -243,9 +243,12 @@ static gboolean spawn(RrServiceJob *j, GError **error)
 {
     RrService *s = j->svc;
     /* Egresses of a room share a room child (`record --host`), which does not upload yet:
-     * a job with an upload (its own s3 output, or the config's storage) gets a child of
+     * a job with an upload (an output's own s3, or the config's storage) gets a child of
      * its own, where `record` uploads, spools and reports as it does alone. */
-    gboolean uploads = (j->spec && j->spec->s3) || s->cfg->storage.has_s3;
+    const RrJobSpec *sp = j->spec;
+    gboolean uploads =
+        (sp && (sp->s3 || (sp->segments && sp->segments->s3) || (sp->images && sp->images->s3))) ||
+        s->cfg->storage.has_s3;
     if (s->opts.jobs_per_child != 1 && !uploads)
         return rr_service_room_start_job(s, j, error);
     j->job_file = g_strdup_printf("%s/%s.json", s->tmp_dir, j->q->egress_id);

@@ -58,27 +58,36 @@ static void retry_thread(GTask *task, gpointer source, gpointer data, GCancellab
     g_task_return_boolean(task, TRUE);
 }
 
-/* The egress id of a spool label ("EG_x" or "EG_x#manifest"). */
+/* The egress id of a spool label ("EG_x", "EG_x#manifest", "EG_x#segment", ...). */
 static char *egress_of(const char *label)
 {
     const char *hash = strchr(label, '#');
     return hash ? g_strndup(label, hash - label) : g_strdup(label);
 }
 
-static void update_status(RrService *s, const RrSpoolUploaded *u)
+/* Applies every upload of one egress (@ups, RrSpoolUploaded*) to its status, written once:
+ * nobody sees a COMPLETE status whose playlist location is not yet the object's. */
+static void update_status(RrService *s, const char *id, GPtrArray *ups, guint remaining)
 {
-    g_autofree char *id = egress_of(u->label);
     g_autoptr(GError) e = NULL;
     g_autoptr(RrQueueStatus) st = rr_queue_get_status(s->queue, id, &e);
     g_autoptr(JsonParser) p = json_parser_new();
     if (!st || !st->info_json || !json_parser_load_from_data(p, st->info_json, -1, NULL) ||
         !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-        g_message("worker: spool: %s uploaded; no status of %s to update (%s)", u->key, id,
-                  e ? e->message : "none");
+        g_message("worker: spool: %u file(s) of %s uploaded; no status to update (%s)", ups->len,
+                  id, e ? e->message : "none");
         return;
     }
     JsonObject *info = json_node_get_object(json_parser_get_root(p));
-    if (!rr_upload_apply_spooled(info, u))
+    gboolean changed = FALSE;
+    for (guint i = 0; i < ups->len; i++) {
+        const RrSpoolUploaded *u = g_ptr_array_index(ups, i);
+        if (rr_upload_apply_spooled(info, u, remaining)) {
+            changed = TRUE;
+            g_message("worker: spool: %s of %s uploaded to %s", u->key, id, u->result->location);
+        }
+    }
+    if (!changed)
         return;
     const char *status = json_object_get_string_member_with_default(info, "status", "");
     g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -89,8 +98,7 @@ static void update_status(RrService *s, const RrSpoolUploaded *u)
         g_warning("worker: spool: the status of %s not updated: %s", id, e->message);
         return;
     }
-    g_message("worker: spool: %s of %s uploaded to %s; status %s", u->key, id, u->result->location,
-              status);
+    g_message("worker: spool: %s: status %s", id, status);
     if (s->webhooks)
         rr_webhook_notifier_notify_json(s->webhooks, "egress_updated", id, json_parser_get_root(p));
 }
@@ -106,10 +114,28 @@ static void on_retried(GObject *source, GAsyncResult *res, gpointer ud)
         g_message("worker: spool %s: %u uploaded, %u waiting (%u being uploaded elsewhere)%s%s",
                   sp->dir, sp->uploaded->len, sp->remaining, sp->busy, sp->error ? ": " : "",
                   sp->error ? sp->error->message : "");
+    /* Grouped by egress, in upload order. */
+    g_autoptr(GHashTable) by_id =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+    g_autoptr(GPtrArray) order = g_ptr_array_new();
     for (guint i = 0; i < sp->uploaded->len; i++) {
-        const RrSpoolUploaded *u = g_ptr_array_index(sp->uploaded, i);
-        if (u->label && *u->label)
-            update_status(s, u);
+        RrSpoolUploaded *u = g_ptr_array_index(sp->uploaded, i);
+        if (!u->label || !*u->label)
+            continue;
+        char *id = egress_of(u->label);
+        GPtrArray *ups = g_hash_table_lookup(by_id, id);
+        if (!ups) {
+            ups = g_ptr_array_new();
+            g_hash_table_insert(by_id, id, ups);
+            g_ptr_array_add(order, id);
+        } else {
+            g_free(id);
+        }
+        g_ptr_array_add(ups, u);
+    }
+    for (guint i = 0; i < order->len; i++) {
+        const char *id = g_ptr_array_index(order, i);
+        update_status(s, id, g_hash_table_lookup(by_id, id), sp->remaining);
     }
     if (!s->stopping)
         schedule(s, sp->remaining > 0);

@@ -203,7 +203,7 @@ static void finish(RrServiceTakeover *t)
         return;
     }
     for (guint i = 0; i < t->uploaded->len; i++)
-        rr_upload_apply_spooled(o, g_ptr_array_index(t->uploaded, i));
+        rr_upload_apply_spooled(o, g_ptr_array_index(t->uploaded, i), t->remaining + t->busy);
     const char *status;
     if (!t->error && t->stage_failed == 0 && !has_spool_path(o)) {
         status = "EGRESS_COMPLETE";

@@ -2,6 +2,7 @@
 #include "worker/upload.h"
 
 #include "storage/s3.h"
+#include "worker/upload-priv.h"
 #include "worker/log.h"
 #include "worker/worker-error.h"
 
@@ -11,16 +12,6 @@
 
 #define MANIFEST_LABEL "#manifest"
 #define UPLOAD_FAILED  "upload failed: "
-
-struct RrUpload {
-    RrStore *primary;
-    RrStore *backup; /* may be NULL */
-    char *spool_dir;
-    char *output_dir; /* canonical */
-    gboolean keep_local;
-    gboolean manifest;
-    GPtrArray *staged; /* RrSpoolEntry*, locked: the files moved into the spool */
-};
 
 static gboolean set(const char *s)
 {
@@ -80,7 +71,7 @@ RrStore *rr_upload_store_from_config(const RrConfigS3 *s3, const char *prefix, c
     return g_steal_pointer(&store);
 }
 
-static RrStore *store_from_job(const RrJobS3 *s3, GError **error)
+static RrStore *store_from_job(const RrJobS3 *s3, const char *what, GError **error)
 {
     RrS3Config cfg = {
         .access_key = s3->access_key,
@@ -98,7 +89,7 @@ static RrStore *store_from_job(const RrJobS3 *s3, GError **error)
     g_autoptr(GError) e = NULL;
     RrStore *store = rr_s3_store_new(&cfg, &e);
     if (!store)
-        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB, "file output s3: %s",
+        g_set_error(error, RR_WORKER_ERROR, RR_WORKER_ERROR_INVALID_JOB, "%s s3: %s", what,
                     e->message);
     return store;
 }
@@ -115,12 +106,19 @@ RrUpload *rr_upload_new(const RrUploadConfig *c, GError **error)
 {
     const RrWorkerConfig *wc = c->config;
     gboolean from_config = wc && wc->storage.has_s3;
-    if (!(c->job && c->job->s3) && !from_config)
+    static const char *const whats[] = {"file output", "segment output", "image output"};
+    const RrJobS3 *own = NULL;
+    if (c->job && c->output == RR_UPLOAD_FILE)
+        own = c->job->s3;
+    else if (c->job && c->output == RR_UPLOAD_SEGMENTS && c->job->segments)
+        own = c->job->segments->s3;
+    else if (c->job && c->output == RR_UPLOAD_IMAGES && c->job->images)
+        own = c->job->images->s3;
+    if (!own && !from_config)
         return NULL;
     g_autoptr(RrUpload) u = g_new0(RrUpload, 1);
     u->primary =
-        c->job && c->job->s3
-            ? store_from_job(c->job->s3, error)
+        own ? store_from_job(own, whats[c->output], error)
             : rr_upload_store_from_config(&wc->storage.s3, wc->storage.prefix, "storage.s3", error);
     if (!u->primary)
         return NULL;
@@ -132,7 +130,7 @@ RrUpload *rr_upload_new(const RrUploadConfig *c, GError **error)
     u->spool_dir = c->spool_dir ? g_canonicalize_filename(c->spool_dir, NULL)
                                 : rr_upload_spool_dir(wc, c->output_dir);
     u->keep_local = c->keep_local;
-    u->manifest = !(c->job && c->job->disable_manifest);
+    u->manifest = c->output == RR_UPLOAD_FILE && !(c->job && c->job->disable_manifest);
     u->staged = g_ptr_array_new_with_free_func((GDestroyNotify)rr_spool_entry_free);
     return g_steal_pointer(&u);
 }
@@ -155,14 +153,26 @@ void rr_upload_free(RrUpload *u)
     g_free(u);
 }
 
-/* The key of @path: relative to the output directory, else its base name. */
-static char *key_for(const RrUpload *u, const char *path)
+char *rr_upload_key_for(const char *base_dir, const char *path)
 {
-    g_autofree char *full = g_canonicalize_filename(path, u->output_dir);
-    gsize n = strlen(u->output_dir);
-    if (strncmp(full, u->output_dir, n) == 0 && full[n] == '/' && full[n + 1])
+    g_autofree char *base = g_canonicalize_filename(base_dir, NULL);
+    g_autofree char *full = g_canonicalize_filename(path, base);
+    gsize n = strlen(base);
+    if (n == 1) /* "/" */
+        n = 0;
+    if (strncmp(full, base, n) == 0 && full[n] == '/' && full[n + 1])
         return g_strdup(full + n + 1);
     return g_path_get_basename(full);
+}
+
+const char *rr_upload_output_dir(const RrUpload *u)
+{
+    return u->output_dir;
+}
+
+static char *key_for(const RrUpload *u, const char *path)
+{
+    return rr_upload_key_for(u->output_dir, path);
 }
 
 static void remove_local(const RrUpload *u, const char *path)
@@ -279,6 +289,23 @@ gboolean rr_upload_stage(RrUpload *u, RrEgressInfo *info)
     return any;
 }
 
+void rr_upload_set_failed(RrEgressInfo *info, const char *why)
+{
+    g_autofree char *err = g_strconcat(UPLOAD_FAILED, why, NULL);
+    if (info->status == RR_EGRESS_FAILED && info->error) {
+        g_autofree char *d = g_strdup_printf("%s%s%s", info->details ? info->details : "",
+                                             info->details ? "; " : "", err);
+        g_free(info->details);
+        info->details = g_steal_pointer(&d);
+    } else {
+        rr_egress_info_set_error(info, err, 500,
+                                 "the recording is kept; a later run of roomrec worker "
+                                 "with working storage uploads what waits in the spool");
+        info->status = RR_EGRESS_FAILED;
+    }
+    g_warning("upload: %s", err);
+}
+
 static char *manifest_json(const RrEgressInfo *info)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -371,21 +398,8 @@ static void run_thread(GTask *task, gpointer source, gpointer data, GCancellable
             g_free(spool);
         }
     }
-    if (why->len) {
-        g_autofree char *err = g_strconcat(UPLOAD_FAILED, why->str, NULL);
-        if (info->status == RR_EGRESS_FAILED && info->error) {
-            g_autofree char *d = g_strdup_printf("%s%s%s", info->details ? info->details : "",
-                                                 info->details ? "; " : "", err);
-            g_free(info->details);
-            info->details = g_steal_pointer(&d);
-        } else {
-            rr_egress_info_set_error(info, err, 500,
-                                     "the recording is kept; a later run of roomrec worker "
-                                     "with working storage uploads what waits in the spool");
-            info->status = RR_EGRESS_FAILED;
-        }
-        g_warning("upload: %s", err);
-    }
+    if (why->len)
+        rr_upload_set_failed(info, why->str);
     info->updated_at = rr_egress_now_ns();
     g_task_return_pointer(task, NULL, NULL);
 }
@@ -438,8 +452,7 @@ gboolean rr_upload_spool_retry(const RrWorkerConfig *config, const char *output_
 gboolean rr_upload_label_is_of(const char *label, gpointer egress_id)
 {
     gsize n = strlen(egress_id);
-    return label && strncmp(label, egress_id, n) == 0 &&
-           (label[n] == '\0' || g_str_has_prefix(label + n, MANIFEST_LABEL));
+    return label && strncmp(label, egress_id, n) == 0 && (label[n] == '\0' || label[n] == '#');
 }
 
 gboolean rr_upload_spooled_of(RrUpload *u, const char *egress_id, GPtrArray *uploaded,
@@ -450,21 +463,58 @@ gboolean rr_upload_spooled_of(RrUpload *u, const char *egress_id, GPtrArray *upl
                                         (gpointer)egress_id, &up, remaining, busy, uploaded, error);
 }
 
-guint rr_upload_spool_count_of(const char *spool_dir, const char *egress_id)
+/* A finished file of @egress_id (or its manifest): not a segment, image or playlist, which
+ * are spooled while the recording still runs. */
+static gboolean label_is_file_of(const char *label, gpointer egress_id)
 {
-    return rr_storage_spool_count_match(spool_dir, rr_upload_label_is_of, (gpointer)egress_id);
+    gsize n = strlen(egress_id);
+    return label && strncmp(label, egress_id, n) == 0 &&
+           (label[n] == '\0' || g_str_equal(label + n, MANIFEST_LABEL));
 }
 
-gboolean rr_upload_apply_spooled(JsonObject *info, const RrSpoolUploaded *u)
+guint rr_upload_spool_count_of(const char *spool_dir, const char *egress_id)
+{
+    return rr_storage_spool_count_match(spool_dir, label_is_file_of, (gpointer)egress_id);
+}
+
+/* The segments result's member a spooled playlist's label names, or NULL. */
+static const char *playlist_member(const char *label)
+{
+    if (g_str_has_suffix(label, RR_UPLOAD_LABEL_PLAYLIST))
+        return "playlistLocation";
+    if (g_str_has_suffix(label, RR_UPLOAD_LABEL_LIVE_PLAYLIST))
+        return "livePlaylistLocation";
+    return NULL;
+}
+
+static gboolean is_live_label(const char *label)
+{
+    return label && (playlist_member(label) || g_str_has_suffix(label, RR_UPLOAD_LABEL_SEGMENT) ||
+                     g_str_has_suffix(label, RR_UPLOAD_LABEL_IMAGE));
+}
+
+gboolean rr_upload_apply_spooled(JsonObject *info, const RrSpoolUploaded *u, guint spool_remaining)
 {
     gboolean changed = FALSE;
     if (u->label && g_str_has_suffix(u->label, MANIFEST_LABEL)) {
         json_object_set_string_member(info, "manifestLocation", u->result->location);
         changed = TRUE;
     }
+    const char *member = u->label ? playlist_member(u->label) : NULL;
+    JsonNode *sr = json_object_get_member(info, "segmentResults");
+    if (member && sr && JSON_NODE_HOLDS_ARRAY(sr) &&
+        json_array_get_length(json_node_get_array(sr)) &&
+        JSON_NODE_HOLDS_OBJECT(json_array_get_element(json_node_get_array(sr), 0))) {
+        JsonObject *seg = json_array_get_object_element(json_node_get_array(sr), 0);
+        json_object_set_string_member(seg, member, u->result->location);
+    }
+    if (is_live_label(u->label))
+        changed = TRUE;
     JsonNode *fr = json_object_get_member(info, "fileResults");
     JsonArray *files = fr && JSON_NODE_HOLDS_ARRAY(fr) ? json_node_get_array(fr) : NULL;
-    guint waiting = 0;
+    /* A job's spooled segments and images are not listed one by one: while anything
+     * waits in the spool, they may be among it. */
+    guint waiting = is_live_label(u->label) ? spool_remaining : 0;
     for (guint i = 0; files && i < json_array_get_length(files); i++) {
         JsonNode *el = json_array_get_element(files, i);
         if (!JSON_NODE_HOLDS_OBJECT(el))

@@ -31,8 +31,16 @@ G_BEGIN_DECLS
 
 typedef struct RrUpload RrUpload;
 
+/* Which output of the job the stores are for: its own "s3" comes first. */
+typedef enum {
+    RR_UPLOAD_FILE,     /* the file output (job->s3; the manifest) */
+    RR_UPLOAD_SEGMENTS, /* the segment output (job->segments->s3; upload-live.h) */
+    RR_UPLOAD_IMAGES,   /* the image output (job->images->s3; upload-live.h) */
+} RrUploadOutput;
+
 typedef struct {
-    const RrJobSpec *job;         /* (borrowed) its file output's s3, disable_manifest */
+    const RrJobSpec *job;         /* (borrowed) its output's s3, disable_manifest */
+    RrUploadOutput output;        /* which output (RR_UPLOAD_FILE when not set) */
     const RrWorkerConfig *config; /* (borrowed, may be NULL) storage, backup, backup_storage */
     const char *output_dir;       /* keys are relative to it; NULL: the current directory */
     const char *spool_dir;        /* overrides the config's backup_storage */
@@ -67,6 +75,10 @@ void rr_upload_run_async(RrUpload *upload, RrEgressInfo *info, GAsyncReadyCallba
 /* (transfer full) the info with the outcome. */
 RrEgressInfo *rr_upload_run_finish(RrUpload *upload, GAsyncResult *result);
 
+/* (transfer full) The key of @path: relative to @base_dir when inside it, else its base
+ * name (each store adds its prefix). Pure. */
+char *rr_upload_key_for(const char *base_dir, const char *path);
+
 /* (transfer full) The spool directory for @config and @output_dir (NULL: cwd). */
 char *rr_upload_spool_dir(const RrWorkerConfig *config, const char *output_dir);
 
@@ -89,7 +101,7 @@ gboolean rr_upload_spool_retry(const RrWorkerConfig *config, const char *output_
                                GPtrArray *uploaded, guint *remaining, GError **error);
 
 /* Whether a spool entry's @label (NULL: none) belongs to @egress_id (a char *): its file
- * or its manifest. */
+ * or any of its labelled entries (manifest, segments, images, playlists). */
 gboolean rr_upload_label_is_of(const char *label, gpointer egress_id);
 
 /* Blocking: uploads the spool entries of @egress_id with @upload's stores (the job's own
@@ -99,17 +111,27 @@ gboolean rr_upload_label_is_of(const char *label, gpointer egress_id);
 gboolean rr_upload_spooled_of(RrUpload *upload, const char *egress_id, GPtrArray *uploaded,
                               guint *remaining, guint *busy, GError **error);
 
-/* How many entries of @egress_id wait in @spool_dir (their sidecars). */
+/* How many finished files of @egress_id (and manifests) wait in @spool_dir (their
+ * sidecars); segments, images and playlists, spooled while recording, do not count. */
 guint rr_upload_spool_count_of(const char *spool_dir, const char *egress_id);
 
 /* (transfer none) The spool directory of @upload. */
 const char *rr_upload_get_spool_dir(RrUpload *upload);
 
+/* Spool labels: EGRESS_ID, or EGRESS_ID + one of these (what the file is). */
+#define RR_UPLOAD_LABEL_SEGMENT       "#segment"
+#define RR_UPLOAD_LABEL_IMAGE         "#image"
+#define RR_UPLOAD_LABEL_PLAYLIST      "#playlist"
+#define RR_UPLOAD_LABEL_LIVE_PLAYLIST "#live-playlist"
+
 /* Rewrites an EgressInfo JSON object after a spool entry was uploaded: the file result
  * whose spoolPath is @u->spool_path gets the object's location (a "#manifest" label:
- * manifestLocation); when no file waits any more, a FAILED status that only failed for
- * the upload becomes COMPLETE with details saying so. TRUE when @info changed. */
-gboolean rr_upload_apply_spooled(JsonObject *info, const RrSpoolUploaded *u);
+ * manifestLocation; "#playlist"/"#live-playlist": the segments result's playlist
+ * locations); when no file waits any more (for a segment, image or playlist: when
+ * @spool_remaining, the entries still in the spool, is 0), a FAILED status that only
+ * failed for the upload becomes COMPLETE with details saying so. TRUE when @info
+ * changed. */
+gboolean rr_upload_apply_spooled(JsonObject *info, const RrSpoolUploaded *u, guint spool_remaining);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RrUpload, rr_upload_free)
 

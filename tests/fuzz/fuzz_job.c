@@ -32,6 +32,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (!rr_encode_settings_validate(&spec->encode, NULL))
             abort(); /* a parsed spec carries valid settings */
+        if (spec->segments) {
+            RrJobSegmentNames n = {0};
+            g_autoptr(GError) se = NULL;
+            gboolean ok = rr_job_segment_names(spec->segments, &vars, &n, &se);
+            if (ok ? !(n.prefix && *n.prefix && g_str_has_suffix(n.playlist, ".m3u8"))
+                   : !(se && se->message[0]))
+                abort(); /* names or a reason */
+            rr_job_segment_names_clear(&n);
+        }
+        if (spec->images) {
+            g_autofree char *prefix = rr_job_image_prefix(spec->images, &vars);
+            if (!prefix || !*prefix)
+                abort();
+        }
     }
     g_autoptr(RrEgressInfo) info = rr_egress_info_new("EG_fuzz", spec);
     g_autofree char *json = rr_egress_info_to_json(info, FALSE);

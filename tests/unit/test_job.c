@@ -73,7 +73,10 @@ static void test_segments_images(void)
               I, "segment_outputs[0].filename_suffix: unknown value");
     parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"segment_outputs\":[{"
               "\"s3\":{\"bucket\":\"b\"}}]}}",
-              U, "segment_outputs[0].s3: S3 upload not supported yet");
+              I, "segment_outputs[0].s3.access_key: required");
+    parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"segment_outputs\":[{"
+              "\"azure\":{}}]}}",
+              U, "segment_outputs[0].azure: Azure upload not supported yet");
     parse_bad("{\"room_composite\":{\"room_name\":\"r\",\"segment_outputs\":[{"
               "\"playlist\":\"x\"}]}}",
               I, "segment_outputs[0].playlist: unknown field");
