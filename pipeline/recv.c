@@ -3,6 +3,7 @@
 #include "pipeline/elements.h"
 #include "pipeline/pad-time.h"
 #include "pipeline/pipeline-error.h"
+#include "pipeline/rtp-reorder.h"
 #include "pipeline/rtp-timeline.h"
 
 #include <gst/app/gstappsink.h>
@@ -374,6 +375,17 @@ static void on_new_jitterbuffer(GstElement *rtpbin, GstElement *jb, guint sessio
     g_mutex_unlock(&recv->lock);
 }
 
+/* rtpbin asks for the jitterbuffer of a new stream of session @session: a track
+ * recorded as sent (rtp_timeline) gets a reorder buffer that runs on the pushing thread
+ * (pipeline/rtp-reorder.h), the others rtpbin's own rtpjitterbuffer (NULL). */
+static GstElement *on_request_jitterbuffer(GstElement *rtpbin, guint session, gpointer data)
+{
+    RrRecvTrack *t = track_get(data, session);
+    if (t == NULL || !t->config.rtp_timeline)
+        return NULL;
+    return rr_rtp_reorder_new();
+}
+
 static GstCaps *track_rtp_caps(RrRecvTrack *t, guint pt)
 {
     const RrRecvTrackConfig *c = &t->config;
@@ -476,6 +488,7 @@ RrRecv *rr_recv_new(GMainContext *context, guint latency_ms, const RrRecvCallbac
     g_signal_connect(rtpbin, "request-pt-map", G_CALLBACK(on_request_pt_map), recv);
     g_signal_connect(rtpbin, "request-aux-receiver", G_CALLBACK(on_request_aux_receiver), recv);
     g_signal_connect(rtpbin, "new-jitterbuffer", G_CALLBACK(on_new_jitterbuffer), recv);
+    g_signal_connect(rtpbin, "request-jitterbuffer", G_CALLBACK(on_request_jitterbuffer), recv);
     gst_bin_add(GST_BIN(recv->bin), rtpbin);
     return recv;
 }

@@ -61,8 +61,13 @@
  *
  * Pushed packets enter rtpbin on the pushing thread (rtpsession and the jitterbuffer's
  * input run there, no queue in between); what leaves a jitterbuffer, down to the
- * caller's elements, runs on that jitterbuffer's own thread. Before the pipeline runs
- * (no clock), pushed packets are dropped; after rr_recv_end*, pushes fail.
+ * caller's elements, runs on that jitterbuffer's own thread. A track with rtp_timeline
+ * set (track egress) gets no jitterbuffer thread: rtpbin takes a reorder buffer for it
+ * (pipeline/rtp-reorder.h: packets in order, NACK for gaps, gaps given up after the
+ * latency) and everything down to the caller's elements runs on the pushing thread;
+ * its packets' "jitterbuffer PTS" (see rtp_timeline above) is then their arrival time.
+ * Before the pipeline runs (no clock), pushed packets are dropped; after rr_recv_end*,
+ * pushes fail.
  *
  * Create, add tracks, request keyframes and free from the caller's thread (the one that
  * runs @context). rr_recv_push_rtp/_rtcp may be called from any thread. Callbacks are

@@ -8,9 +8,10 @@
  * step — where the timeline is re-anchored right after the previous packet, advanced by
  * the jitterbuffer's elapsed time.
  *
- * THREADS: restamping runs on the jitterbuffer's streaming thread (an SSRC switch can
- * briefly give the depayloader two), rr_rtp_timeline_received() on whichever thread
- * pushes packets, the getters anywhere: all state is under the timeline's own lock. */
+ * THREADS: restamping runs on the thread leaving the jitterbuffer (the pushing thread
+ * with pipeline/rtp-reorder.h; an SSRC switch can briefly give the depayloader two),
+ * rr_rtp_timeline_received() on whichever thread pushes packets, the getters anywhere:
+ * all state is under the timeline's own lock. */
 #pragma once
 
 #include <gst/gst.h>

@@ -8,10 +8,11 @@
  *   └────────────────────────────────────┼─────────────────────────────────────────────┘
  *                                        └ timestamps shifted so the file starts at 0
  *
- * Packets are pushed into rtpbin on the caller's thread; everything after the
- * jitterbuffer (depayloading, parsing, muxing, writing) runs on the jitterbuffer's
- * thread: one thread and one thread hop per packet, which is what lets one process hold
- * dozens of egresses.
+ * Packets are pushed into rtpbin on the caller's thread, and so is everything after it
+ * down to the muxer's input: in place of a jitterbuffer (and its two threads), rtpbin
+ * gets a reorder buffer that works on the pushing thread (pipeline/rtp-reorder.h). The
+ * muxer's aggregator thread writes the file. Two threads fewer per egress and no thread
+ * hop per packet batch is what lets one process hold dozens of egresses.
  *
  * The file begins with the track's first decodable unit (the receive gate drops what
  * comes before the first keyframe) at 0, and its timestamps are the sender's RTP
