@@ -296,6 +296,21 @@ static gboolean spawn(RrServiceJob *j, GError **error)
 
 void rr_service_job_start(RrService *s, RrQueueJob *q)
 {
+    RrServiceJob *own = g_hash_table_lookup(s->jobs, q->egress_id);
+    if (own != NULL) {
+        /* Our own job back from the queue: its lease ran out while we hold it (this
+         * process stalled longer than a lease, or Redis did not see our refreshes). The
+         * claim renewed the lease; the recording carries on here, unreplaced. Should it be
+         * a copy we are stopping (lease lost), the entry waits for a lease and is taken
+         * again once that copy is gone. */
+        g_warning("worker: job %s came back to us while we still hold it (its lease ran out); "
+                  "it carries on here",
+                  q->egress_id);
+        own->refresh_ok_us = g_get_monotonic_time();
+        own->lease_warned = FALSE;
+        rr_queue_job_free(q);
+        return;
+    }
     RrServiceJob *j = g_new0(RrServiceJob, 1);
     j->svc = s;
     j->q = q;
