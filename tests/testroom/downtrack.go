@@ -4,10 +4,12 @@ package main
 // the selected layer's packets with the sender's SSRC and the negotiated payload type,
 // rewriting sequence numbers and timestamps so that layer switches stay continuous
 // (switching on a keyframe of the new layer), answering NACKs from a packet history,
-// and dropping everything while paused (track_setting disabled) or muted.
+// and dropping everything while paused (track_setting disabled) or muted. It also sends
+// the track's RTCP sender reports as Modes says (srLoop).
 
 import (
 	"encoding/binary"
+	"math/rand"
 	"strings"
 	"sync"
 	"time"
@@ -37,7 +39,10 @@ type DownTrack struct {
 	resync  bool
 	lastSeq uint16
 	lastTs  uint32
-	lastAt  time.Time
+	lastAt  time.Time // when the last packet was sent
+	lastCap time.Time // when the last packet's media was captured (room clock)
+	packets uint32
+	octets  uint32
 	seqOff  uint16
 	tsOff   uint32
 	lastKey uint32
@@ -159,7 +164,7 @@ func (d *DownTrack) setPaused(p bool) {
 }
 
 // writePacket forwards one source packet (called from a streaming thread).
-func (d *DownTrack) writePacket(layer int, pkt []byte, key bool) {
+func (d *DownTrack) writePacket(layer int, pkt []byte, key bool, capture time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.bound || d.paused || d.writer == nil {
@@ -208,7 +213,11 @@ func (d *DownTrack) writePacket(layer int, pkt []byte, key bool) {
 		return
 	}
 	d.hist[oseq%historySize] = out
-	d.lastSeq, d.lastTs, d.lastAt = oseq, ots, now
+	d.lastSeq, d.lastTs, d.lastAt, d.lastCap = oseq, ots, now, capture
+	d.packets++
+	if payload, ok := rtpPayload(out); ok {
+		d.octets += uint32(len(payload))
+	}
 	newKey := key && (!d.anyKey || ots != d.lastKey)
 	if newKey {
 		d.anyKey = true
@@ -248,8 +257,12 @@ func (d *DownTrack) resend(n *rtcp.TransportLayerNack) int {
 	return count
 }
 
-// rtcpLoop reads the client's RTCP for this sender until the sender stops.
-func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender) {
+// rtcpLoop reads the client's RTCP for this sender until the sender stops, and runs
+// the track's sender reports meanwhile.
+func (d *DownTrack) rtcpLoop(sender *webrtc.RTPSender, write func([]rtcp.Packet) error) {
+	done := make(chan struct{})
+	defer close(done)
+	go d.srLoop(done, write)
 	for {
 		pkts, _, err := sender.ReadRTCP()
 		if err != nil {
@@ -316,4 +329,66 @@ func (d *DownTrack) keyframeForFeedback() {
 	}
 	d.mu.Unlock()
 	d.pub.forceKeyframe(l)
+}
+
+// ntpTime is t as a 64-bit NTP timestamp (seconds since 1900 in 32.32 fixed point).
+func ntpTime(t time.Time) uint64 {
+	const ntpEpochOffset = 2208988800 // 1900 → 1970
+	ns := t.UnixNano()
+	secs := uint64(ns/1e9) + ntpEpochOffset
+	frac := (uint64(ns%1e9) << 32) / 1e9
+	return secs<<32 | frac
+}
+
+// senderReport is the report due now, or nil before the first packet. Modes.SRMode
+// says how its RTP and NTP times pair.
+func (d *DownTrack) senderReport(now time.Time, rng *rand.Rand) *rtcp.SenderReport {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.bound || !d.started || d.clock == 0 {
+		return nil
+	}
+	sr := &rtcp.SenderReport{SSRC: d.ssrc, PacketCount: d.packets, OctetCount: d.octets}
+	switch modes.SRMode {
+	case SRSendJitter:
+		j := time.Duration(0)
+		if modes.SRJitter > 0 {
+			j = time.Duration(rng.Int63n(2*int64(modes.SRJitter)+1)) - modes.SRJitter
+		}
+		sr.NTPTime = ntpTime(d.lastAt.Add(j))
+		sr.RTPTime = d.lastTs
+	default: // SRCapture: the last packet's capture instant, extrapolated to now
+		since := now.Sub(d.lastCap)
+		sr.NTPTime = ntpTime(now)
+		sr.RTPTime = d.lastTs + uint32(int64(since.Seconds()*float64(d.clock)))
+	}
+	return sr
+}
+
+// srLoop sends a sender report every Modes.SRInterval (none when 0) until done.
+func (d *DownTrack) srLoop(done <-chan struct{}, write func([]rtcp.Packet) error) {
+	if modes.SRInterval <= 0 || write == nil {
+		return
+	}
+	rng := rand.New(rand.NewSource(int64(randUint32())))
+	tick := time.NewTicker(modes.SRInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-tick.C:
+			sr := d.senderReport(now, rng)
+			if sr == nil {
+				continue
+			}
+			if err := write([]rtcp.Packet{sr}); err != nil {
+				debugf("%s: sender report: %v", d.client.Identity, err)
+				continue
+			}
+			repMu.Lock()
+			d.stats.SRSent++
+			repMu.Unlock()
+		}
+	}
 }

@@ -77,6 +77,7 @@ func parseFlags() error {
 	flag.BoolVar(&cfg.ResumeRestart, "resume-ice-restart", true, "after a resume, re-offer with ICE restart (LiveKit does)")
 	flag.StringVar(&cfg.ServerVersion, "server-version", "1.8.4", "server_info.version")
 	flag.StringVar(&cfg.LogLevel, "log-level", "info", "debug|info|warn|error")
+	registerModeFlags(flag.CommandLine, &modes)
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", flag.Args())
@@ -130,6 +131,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "testroom:", err)
 		os.Exit(2)
 	}
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	sc.Modes.apply(&modes, set)
+	if err := modes.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "testroom:", err)
+		os.Exit(2)
+	}
+	repMu.Lock()
+	report.Modes = modes.record()
+	repMu.Unlock()
 	media.Init()
 	// Publishing less than the scenario says (a camera whose pipeline cannot be made)
 	// would let a test pass or fail for the wrong reason: refuse it.

@@ -19,18 +19,23 @@ type SynthParticipant struct {
 	Tracks   []*PubTrack
 	Speaking bool
 	HasSpeak bool // scenario has speak events: tone only while speaking
+	ClockPPM int  // capture clock skew of its media (Modes.ClockPPM unless the spec sets it)
 	rec      *PublisherRec
 }
 
 func newSynthParticipant(spec *ParticipantSpec) *SynthParticipant {
 	p := &SynthParticipant{Sid: newID("PA_"), Identity: spec.Identity, Name: spec.Name,
-		Metadata: spec.Metadata, JoinedAt: time.Now(), Version: 1}
+		Metadata: spec.Metadata, JoinedAt: time.Now(), Version: 1, ClockPPM: modes.ClockPPM}
+	if spec.ClockPPM != nil {
+		p.ClockPPM = *spec.ClockPPM
+	}
 	for _, e := range spec.Events {
 		if e.Action == "speak" {
 			p.HasSpeak = true
 		}
 	}
-	p.rec = &PublisherRec{Identity: p.Identity, Sid: p.Sid, JoinedAt: rfc3339(p.JoinedAt), Tracks: []*PubTrackRec{}}
+	p.rec = &PublisherRec{Identity: p.Identity, Sid: p.Sid, JoinedAt: rfc3339(p.JoinedAt),
+		ClockPPM: p.ClockPPM, Tracks: []*PubTrackRec{}}
 	return p
 }
 

@@ -133,7 +133,7 @@ func (p *Peer) addTrack(d *DownTrack) error {
 		}
 	}
 	d.sender = sender
-	go d.rtcpLoop(sender)
+	go d.rtcpLoop(sender, p.pc.WriteRTCP)
 	return nil
 }
 

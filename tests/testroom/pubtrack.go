@@ -33,6 +33,7 @@ type PubTrack struct {
 	muted   bool
 	downs   map[*DownTrack]struct{}
 	stopped bool
+	path    *sendPath
 }
 
 func (t *PubTrack) isVideo() bool { return t.Spec.Kind == "video" }
@@ -65,6 +66,7 @@ func newPubTrack(owner *SynthParticipant, spec TrackSpec) *PubTrack {
 		t.Layers = []*Layer{{Quality: qualityHigh, SSRC: randUint32()}}
 	}
 	t.rec = &PubTrackRec{Sid: t.Sid, Name: spec.Name, Codec: spec.Codec, PublishedAt: rfc3339(time.Now())}
+	t.path = newSendPath(modes, t.rec, int64(randUint32()), t.onPacket)
 	return t
 }
 
@@ -74,7 +76,8 @@ func (t *PubTrack) start(speaking bool) error {
 		idx := i
 		mc := media.Config{Kind: t.Spec.Kind, Codec: t.Spec.Codec, Label: t.Owner.Name,
 			FPS: t.Spec.FPS, Flash: t.Spec.Flash, ToneHz: t.Spec.ToneHz, SSRC: l.SSRC,
-			Pattern: t.Spec.Pattern, KeyframeIntervalS: t.Spec.KeyframeInterval}
+			Pattern: t.Spec.Pattern, KeyframeIntervalS: t.Spec.KeyframeInterval,
+			ClockPPM: t.Owner.ClockPPM, Counter: t.Spec.Counter}
 		mc.Color, _ = media.ParseColor(t.Spec.Color) // checked by normalizeTrack
 		if t.isVideo() {
 			mc.Width, mc.Height, mc.BitrateKbps = l.Width, l.Height, l.Bitrate
@@ -82,7 +85,9 @@ func (t *PubTrack) start(speaking bool) error {
 				mc.Label = fmt.Sprintf("%s %s", t.Owner.Name, qualityName(l.Quality))
 			}
 		}
-		src, err := media.Start(mc, func(pkt []byte) { t.onPacket(idx, pkt) })
+		src, err := media.StartTimed(mc, func(pkt []byte, capture time.Time) {
+			t.path.push(idx, pkt, capture)
+		})
 		if err != nil {
 			t.stop()
 			return err
@@ -110,6 +115,7 @@ func (t *PubTrack) stop() {
 	for _, s := range srcs {
 		s.Stop()
 	}
+	t.path.close()
 }
 
 func (t *PubTrack) setSpeaking(on bool) {
@@ -179,7 +185,9 @@ func (t *PubTrack) forceKeyframe(idx int) {
 	}
 }
 
-func (t *PubTrack) onPacket(layer int, pkt []byte) {
+// onPacket fans a packet out to the down tracks (from a streaming thread or the send
+// path's goroutine); capture is when its media was captured, on the room's clock.
+func (t *PubTrack) onPacket(layer int, pkt []byte, capture time.Time) {
 	if len(pkt) < 12 {
 		return
 	}
@@ -200,7 +208,7 @@ func (t *PubTrack) onPacket(layer int, pkt []byte) {
 		}
 	}
 	for _, d := range downs {
-		d.writePacket(layer, pkt, key)
+		d.writePacket(layer, pkt, key, capture)
 	}
 }
 

@@ -125,7 +125,9 @@ type TrackStatRec struct {
 	// Unix times (ms) of the first maxTimes PLIs received, keyframes sent and the room's
 	// own keyframe requests (subscription start, layer switch, unpause, unmute): evidence
 	// that each keyframe answered a request.
-	PLITimes      []int64 `json:"pli_times_ms,omitempty"`
+	PLITimes []int64 `json:"pli_times_ms,omitempty"`
+	// Sender reports sent (Modes.SRMode/SRInterval).
+	SRSent        int     `json:"sr_sent"`
 	KeyframeTimes []int64 `json:"keyframe_times_ms,omitempty"`
 	RequestTimes  []int64 `json:"keyframe_requests_ms,omitempty"`
 }
@@ -156,6 +158,12 @@ type PubTrackRec struct {
 	UnpublishedAt  string `json:"unpublished_at,omitempty"`
 	PacketsIn      int    `json:"packets_in"`
 	KeyframesForce int    `json:"keyframes_forced"`
+	// Send path (Modes.SendJitter/SendHoldEvery): holds and their total length, the
+	// longest delay a packet got, packets dropped because the queue was full.
+	Holds          int `json:"send_holds"`
+	HoldMs         int `json:"send_hold_ms"`
+	MaxSendDelayMs int `json:"max_send_delay_ms"`
+	SendQueueDrops int `json:"send_queue_drops"`
 }
 
 type PublisherRec struct {
@@ -163,11 +171,13 @@ type PublisherRec struct {
 	Sid      string         `json:"sid"`
 	JoinedAt string         `json:"joined_at"`
 	LeftAt   string         `json:"left_at,omitempty"`
+	ClockPPM int            `json:"clock_ppm"`
 	Tracks   []*PubTrackRec `json:"tracks"`
 }
 
 type Report struct {
 	Room       string          `json:"room"`
+	Modes      *ModesRec       `json:"modes"`
 	StartedAt  string          `json:"started_at"`
 	WrittenAt  string          `json:"written_at"`
 	Rejected   []Rejected      `json:"rejected"`

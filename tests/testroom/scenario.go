@@ -41,6 +41,8 @@ type TrackSpec struct {
 	// KeyframeInterval: seconds between the encoder's own keyframes (0 = 3 s); a long one
 	// (60) leaves keyframes to PLIs.
 	KeyframeInterval float64 `json:"keyframe_interval,omitempty"`
+	// Counter: video frames carry their frame number as a bar code (media.Config.Counter).
+	Counter bool `json:"counter,omitempty"`
 }
 
 // EventSpec is one timed change. Track is a name for mute/unmute/unpublish and a
@@ -64,11 +66,14 @@ type ParticipantSpec struct {
 	JoinAt   float64     `json:"join_at"`
 	Tracks   []TrackSpec `json:"tracks"`
 	Events   []EventSpec `json:"events"`
+	// ClockPPM: this publisher's capture clock runs this many ppm fast (see Modes).
+	ClockPPM *int `json:"clock_ppm,omitempty"`
 }
 
 // Scenario is the whole file.
 type Scenario struct {
 	Room         string            `json:"room"`
+	Modes        *ModesSpec        `json:"modes,omitempty"`
 	Participants []ParticipantSpec `json:"participants"`
 }
 
@@ -105,6 +110,11 @@ func parseScenario(data []byte) (*Scenario, error) {
 		seen[p.Identity] = true
 		if p.Name == "" {
 			p.Name = p.Identity
+		}
+		if p.ClockPPM != nil {
+			if err := checkPPM(*p.ClockPPM); err != nil {
+				return nil, fmt.Errorf("scenario: %s: clock_ppm: %w", p.Identity, err)
+			}
 		}
 		names := map[string]bool{}
 		for j := range p.Tracks {

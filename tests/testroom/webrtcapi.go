@@ -1,7 +1,7 @@
 package main
 
 // The pion API shared by every subscriber PeerConnection: codecs as LiveKit offers
-// them, RTCP sender reports, and ICE settings like livekit-server's rtc config
+// them (sender reports come from the down tracks, see modes.go), and ICE settings like livekit-server's rtc config
 // (NAT 1:1 IPs, port range, optional UDP mux and passive ICE-TCP, loopback included).
 
 import (
@@ -84,12 +84,9 @@ func newWebRTCAPI(c *Config) (*webrtc.API, func(), error) {
 	if err := registerCodecs(m); err != nil {
 		return nil, nil, err
 	}
+	// No interceptors: the down tracks send their own sender reports (as Modes says)
+	// and answer NACKs themselves, so that resent packets can be counted.
 	reg := &interceptor.Registry{}
-	// Sender reports (lip sync). NACKs are answered by the down tracks themselves so
-	// that resent packets can be counted.
-	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
-		return nil, nil, err
-	}
 	s := webrtc.SettingEngine{}
 	s.SetIncludeLoopbackCandidate(true)
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)

@@ -68,6 +68,17 @@ type Config struct {
 	Color   uint32
 	// KeyframeIntervalS: seconds between the encoder's own keyframes; 0 = 3 s.
 	KeyframeIntervalS float64
+	// ClockPPM: the publisher's capture clock runs this many parts per million fast
+	// (negative: slow) against the room's clock: frames and audio samples are captured
+	// that much more often in real time, and RTP timestamps still advance by the nominal
+	// rate per frame/sample (1000 = 0.1 % fast). Flash windows follow the publisher's clock.
+	ClockPPM int
+	// Counter (video): draw the number of the frame (0, 1, 2, ... as captured) as a bar
+	// code: 20 equal cells across the full width between 70 % and 80 % of the height,
+	// white (1) or black (0): guards 1 0, the 16-bit Gray code of the number (most
+	// significant bit first), an even parity cell over those 16, a guard 1.
+	// tests/tools/rr-analyze --sync reads it.
+	Counter bool
 }
 
 // Source is one running pipeline.
@@ -75,7 +86,7 @@ type Source struct {
 	cfg      Config
 	c        *C.RrMediaSource
 	handle   cgo.Handle
-	onPacket func(pkt []byte)
+	onPacket func(pkt []byte, capture time.Time)
 	stopped  atomic.Bool
 	once     sync.Once
 	cMu      sync.RWMutex // held for writing while s.c is freed
@@ -174,6 +185,9 @@ func (c *Config) normalize() error {
 	if c.Color > 0xffffff {
 		return fmt.Errorf("media: bad colour %#x", c.Color)
 	}
+	if c.ClockPPM < -100000 || c.ClockPPM > 100000 {
+		return fmt.Errorf("media: clock skew %d ppm out of -100000..100000", c.ClockPPM)
+	}
 	if c.MTU == 0 {
 		c.MTU = 1200
 	}
@@ -245,6 +259,15 @@ func Start(cfg Config, onPacket func(pkt []byte)) (*Source, error) {
 	if onPacket == nil {
 		return nil, errors.New("media: onPacket is nil")
 	}
+	return StartTimed(cfg, func(pkt []byte, _ time.Time) { onPacket(pkt) })
+}
+
+// StartTimed is Start with each packet's capture time: the instant its frame or audio
+// block was captured, in the room's (real) clock, also with Config.ClockPPM set.
+func StartTimed(cfg Config, onPacket func(pkt []byte, capture time.Time)) (*Source, error) {
+	if onPacket == nil {
+		return nil, errors.New("media: onPacket is nil")
+	}
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
@@ -269,8 +292,12 @@ func Start(cfg Config, onPacket func(pkt []byte)) (*Source, error) {
 		epoch = cfg.Epoch.UnixNano()
 	}
 	var cerr *C.char
+	counter := C.int(0)
+	if cfg.Counter {
+		counter = 1
+	}
 	s.c = C.rr_media_source_new(desc, kind, label, flash, C.int(cfg.FPS), C.int64_t(epoch),
-		C.uintptr_t(s.handle), &cerr)
+		C.int(cfg.ClockPPM), counter, C.uintptr_t(s.handle), &cerr)
 	if s.c == nil {
 		s.handle.Delete()
 		return nil, fmt.Errorf("media %s: %s", cfg.Label, takeCString(cerr))
@@ -314,12 +341,16 @@ func (s *Source) watchBus() {
 }
 
 //export rrMediaGoPacket
-func rrMediaGoPacket(h C.uintptr_t, data unsafe.Pointer, n C.int) {
+func rrMediaGoPacket(h C.uintptr_t, data unsafe.Pointer, n C.int, captureNs C.longlong) {
 	s := cgo.Handle(h).Value().(*Source)
 	if s.stopped.Load() {
 		return
 	}
-	s.onPacket(C.GoBytes(data, n))
+	capture := time.Now()
+	if captureNs > 0 {
+		capture = time.Unix(0, int64(captureNs))
+	}
+	s.onPacket(C.GoBytes(data, n), capture)
 }
 
 // ForceKeyframe asks the encoder to make the next video frame a keyframe (with

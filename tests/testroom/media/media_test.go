@@ -1,6 +1,7 @@
 package media
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -543,5 +544,48 @@ func TestElements(t *testing.T) {
 		`installed; install with: apt-get install gstreamer1.0-plugins-ugly gstreamer1.0-x`
 	if got != wantMsg {
 		t.Fatalf("DescribeMissing:\n%s\nwant\n%s", got, wantMsg)
+	}
+}
+
+// A publisher clock running fast: audio blocks are captured (and RTP time advances) that
+// much faster than the room's clock, and capture times are on the room's clock.
+func TestFastClock(t *testing.T) {
+	const ppm = 50000 // 5 %: measurable in a few seconds despite scheduling noise
+	type pkt struct {
+		ts      uint32
+		arrival time.Time
+		capture time.Time
+	}
+	var mu sync.Mutex
+	var got []pkt
+	s, err := StartTimed(Config{Codec: "opus", ClockPPM: ppm, SSRC: 3}, func(b []byte, capture time.Time) {
+		mu.Lock()
+		got = append(got, pkt{binary.BigEndian.Uint32(b[4:8]), time.Now(), capture})
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * time.Second)
+	s.Stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) < 100 {
+		t.Fatalf("%d packets", len(got))
+	}
+	first, last := got[len(got)/10], got[len(got)-1]
+	rtp := float64(last.ts-first.ts) / 48000
+	wall := last.arrival.Sub(first.arrival).Seconds()
+	capt := last.capture.Sub(first.capture).Seconds()
+	t.Logf("%d packets: RTP %.3f s over %.3f s arrival, %.3f s capture: rate %.4f / %.4f",
+		len(got), rtp, wall, capt, rtp/wall, rtp/capt)
+	if r := rtp / wall; r < 1.035 || r > 1.065 {
+		t.Errorf("RTP time runs %.4f × the room's clock, want 1.05", r)
+	}
+	if r := rtp / capt; r < 1.045 || r > 1.055 {
+		t.Errorf("RTP time runs %.4f × capture time, want 1.05", r)
+	}
+	if lag := last.arrival.Sub(last.capture); lag < 50*time.Millisecond || lag > 400*time.Millisecond {
+		t.Errorf("last packet sent %v after its capture, want about the pipeline latency", lag)
 	}
 }

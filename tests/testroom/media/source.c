@@ -24,26 +24,113 @@ struct RrMediaSource {
     int fps;
     gint64 grid_shift; /* flash video: added to every PTS, -1 until the first frame */
     int64_t epoch_ns;
+    RrMediaClock *clock; /* the pipeline's clock (shared, not owned) */
+    int counter;         /* video: draw the frame counter bar code */
+    guint32 frames;      /* video frames seen by the probe */
     uintptr_t handle;
     gint stopped;
     gint speaking;
     guint key_count;
 };
 
+/* A pipeline clock: a system clock on CLOCK_REALTIME, calibrated to run ppm parts per
+ * million fast (or slow) from the moment it was made. One per rate, shared by every
+ * pipeline of that rate and never freed, so that a participant's audio and video
+ * pipelines share one time base. */
+struct RrMediaClock {
+    GstClock *clock;
+    int ppm;
+    GstClockTime cal_internal, cal_external, cal_num, cal_denom;
+};
+
+#define RR_MEDIA_MAX_CLOCKS 16
+
 static __thread RrMediaSource *rr_media_current_cb;
-static GstClock *rr_media_clock;
+static RrMediaClock rr_media_clocks[RR_MEDIA_MAX_CLOCKS];
+static int rr_media_n_clocks;
+static GMutex rr_media_clock_lock;
+
+static RrMediaClock *rr_media_clock_for(int ppm)
+{
+    RrMediaClock *c = NULL;
+    g_mutex_lock(&rr_media_clock_lock);
+    for (int i = 0; i < rr_media_n_clocks; i++)
+        if (rr_media_clocks[i].ppm == ppm)
+            c = &rr_media_clocks[i];
+    if (!c && rr_media_n_clocks < RR_MEDIA_MAX_CLOCKS) {
+        c = &rr_media_clocks[rr_media_n_clocks++];
+        /* CLOCK_REALTIME: base time + running time is Unix time, so separate pipelines
+         * (audio and video of one participant) share a time base. */
+        c->clock = g_object_new(GST_TYPE_SYSTEM_CLOCK, "clock-type", GST_CLOCK_TYPE_REALTIME, NULL);
+        gst_object_ref_sink(c->clock);
+        c->ppm = ppm;
+        c->cal_internal = gst_clock_get_internal_time(c->clock);
+        c->cal_external = c->cal_internal;
+        c->cal_num = (GstClockTime)(1000000 + ppm);
+        c->cal_denom = 1000000;
+        if (ppm != 0)
+            gst_clock_set_calibration(c->clock, c->cal_internal, c->cal_external, c->cal_num,
+                                      c->cal_denom);
+    }
+    g_mutex_unlock(&rr_media_clock_lock);
+    return c;
+}
 
 void rr_media_init(void)
 {
     static gsize once;
     if (g_once_init_enter(&once)) {
         gst_init(NULL, NULL);
-        /* A private system clock on CLOCK_REALTIME: base time + running time is Unix time,
-         * so separate pipelines (audio and video of one participant) share a time base. */
-        rr_media_clock =
-            g_object_new(GST_TYPE_SYSTEM_CLOCK, "clock-type", GST_CLOCK_TYPE_REALTIME, NULL);
-        gst_object_ref_sink(rr_media_clock);
+        rr_media_clock_for(0);
         g_once_init_leave(&once, 1);
+    }
+}
+
+/* Unix time (ns, the room's real clock) of clock time t of clock c. */
+static gint64 rr_media_clock_to_real(const RrMediaClock *c, GstClockTime t)
+{
+    if (c->ppm == 0)
+        return (gint64)t;
+    return (gint64)gst_clock_unadjust_with_calibration(NULL, t, c->cal_internal, c->cal_external,
+                                                       c->cal_num, c->cal_denom);
+}
+
+/* The frame counter: RR_MEDIA_COUNTER_CELLS equal cells across the full width of a band
+ * of rows from RR_MEDIA_COUNTER_Y0 to _Y1 (fractions of the height), white (235) for 1
+ * and black (16) for 0: a white and a black guard cell, the 16-bit Gray code of the
+ * frame number (most significant bit first; a cell blurred between two frames then
+ * reads as one of two neighbours), an even parity cell over those 16, a white guard. */
+#define RR_MEDIA_COUNTER_BITS  16
+#define RR_MEDIA_COUNTER_CELLS (RR_MEDIA_COUNTER_BITS + 4)
+#define RR_MEDIA_COUNTER_Y0    0.70
+#define RR_MEDIA_COUNTER_Y1    0.80
+
+static void rr_media_draw_counter(GstVideoFrame *frame, guint32 n)
+{
+    guint32 gray = (n ^ (n >> 1)) & ((1u << RR_MEDIA_COUNTER_BITS) - 1);
+    gboolean cells[RR_MEDIA_COUNTER_CELLS];
+    guint parity = 0;
+    cells[0] = TRUE, cells[1] = FALSE;
+    for (int b = 0; b < RR_MEDIA_COUNTER_BITS; b++) {
+        cells[2 + b] = (gray >> (RR_MEDIA_COUNTER_BITS - 1 - b)) & 1;
+        parity ^= cells[2 + b];
+    }
+    cells[RR_MEDIA_COUNTER_CELLS - 2] = parity;
+    cells[RR_MEDIA_COUNTER_CELLS - 1] = TRUE;
+    for (guint p = 0; p < 3; p++) {
+        guint8 *d = GST_VIDEO_FRAME_PLANE_DATA(frame, p);
+        gint stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, p);
+        gint h = GST_VIDEO_FRAME_COMP_HEIGHT(frame, p);
+        gint w = GST_VIDEO_FRAME_COMP_WIDTH(frame, p);
+        gint y0 = (gint)(h * RR_MEDIA_COUNTER_Y0), y1 = (gint)(h * RR_MEDIA_COUNTER_Y1);
+        for (gint y = y0; y < y1; y++) {
+            guint8 *row = d + (gsize)y * stride;
+            for (gint c = 0; c < RR_MEDIA_COUNTER_CELLS; c++) {
+                gint x0 = w * c / RR_MEDIA_COUNTER_CELLS, x1 = w * (c + 1) / RR_MEDIA_COUNTER_CELLS;
+                guint8 v = p == 0 ? (cells[c] ? 235 : 16) : 128;
+                memset(row + x0, v, (gsize)(x1 - x0));
+            }
+        }
     }
 }
 
@@ -77,7 +164,7 @@ static GstPadProbeReturn rr_media_video_probe(GstPad *pad, GstPadProbeInfo *info
      * an error of the source that a lip-sync measurement would charge to the
      * receiver. Everything downstream (RTP timestamps, the sink's clock sync) follows
      * the moved PTS. */
-    if (s->fps > 0) {
+    if (s->flash && s->fps > 0) {
         if (s->grid_shift < 0) {
             gint64 t = base + (gint64)GST_BUFFER_PTS(buf) - s->epoch_ns;
             guint64 n =
@@ -95,7 +182,9 @@ static GstPadProbeReturn rr_media_video_probe(GstPad *pad, GstPadProbeInfo *info
     }
     GstClockTime dur = GST_BUFFER_DURATION_IS_VALID(buf) ? GST_BUFFER_DURATION(buf) : 0;
     gint64 mid = base + (gint64)GST_BUFFER_PTS(buf) + (gint64)(dur / 2);
-    if (rr_media_flash_phase(s, mid) >= (gint64)RR_MEDIA_FLASH_LENGTH)
+    gboolean white = s->flash && rr_media_flash_phase(s, mid) < (gint64)RR_MEDIA_FLASH_LENGTH;
+    guint32 n = s->frames++;
+    if (!white && !s->counter)
         return GST_PAD_PROBE_OK;
 
     GstCaps *caps = gst_pad_get_current_caps(pad);
@@ -110,14 +199,16 @@ static GstPadProbeReturn rr_media_video_probe(GstPad *pad, GstPadProbeInfo *info
     GstVideoFrame frame;
     if (!gst_video_frame_map(&frame, &vinfo, buf, GST_MAP_WRITE))
         return GST_PAD_PROBE_OK;
-    static const guint8 white[3] = {235, 128, 128};
-    for (guint p = 0; p < 3; p++) {
+    static const guint8 white_yuv[3] = {235, 128, 128};
+    for (guint p = 0; white && p < 3; p++) {
         guint8 *d = GST_VIDEO_FRAME_PLANE_DATA(&frame, p);
         gint stride = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p);
         gint h = GST_VIDEO_FRAME_COMP_HEIGHT(&frame, p);
         for (gint y = 0; y < h; y++)
-            memset(d + (gsize)y * stride, white[p], GST_VIDEO_FRAME_COMP_WIDTH(&frame, p));
+            memset(d + (gsize)y * stride, white_yuv[p], GST_VIDEO_FRAME_COMP_WIDTH(&frame, p));
     }
+    if (s->counter)
+        rr_media_draw_counter(&frame, n);
     gst_video_frame_unmap(&frame);
     return GST_PAD_PROBE_OK;
 }
@@ -165,8 +256,18 @@ static GstFlowReturn rr_media_new_sample(GstAppSink *sink, gpointer user_data)
     GstBuffer *buf = gst_sample_get_buffer(sample);
     GstMapInfo map;
     if (buf && !g_atomic_int_get(&s->stopped) && gst_buffer_map(buf, &map, GST_MAP_READ)) {
+        /* Capture time: base time + running time of the buffer on the pipeline's clock,
+         * as room (real) time. */
+        gint64 capture = 0;
+        const GstSegment *seg = gst_sample_get_segment(sample);
+        if (seg && GST_BUFFER_PTS_IS_VALID(buf)) {
+            guint64 rt = gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+            if (rt != GST_CLOCK_TIME_NONE)
+                capture = rr_media_clock_to_real(s->clock, gst_element_get_base_time(s->pipeline) +
+                                                               (GstClockTime)rt);
+        }
         rr_media_current_cb = s;
-        rrMediaGoPacket(s->handle, map.data, (int)map.size);
+        rrMediaGoPacket(s->handle, map.data, (int)map.size, (long long)capture);
         rr_media_current_cb = NULL;
         gst_buffer_unmap(buf, &map);
     }
@@ -190,9 +291,15 @@ static gboolean rr_media_add_probe(GstElement *pipeline, const char *name, GstPa
 }
 
 RrMediaSource *rr_media_source_new(const char *desc, int kind, const char *label_text, int flash,
-                                   int fps, int64_t epoch_ns, uintptr_t handle, char **err)
+                                   int fps, int64_t epoch_ns, int clock_ppm, int counter,
+                                   uintptr_t handle, char **err)
 {
     rr_media_init();
+    RrMediaClock *clock = rr_media_clock_for(clock_ppm);
+    if (!clock) {
+        *err = strdup("too many distinct clock rates");
+        return NULL;
+    }
     GError *e = NULL;
     GstElement *pipeline = gst_parse_launch_full(desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &e);
     if (!pipeline) {
@@ -210,8 +317,10 @@ RrMediaSource *rr_media_source_new(const char *desc, int kind, const char *label
     s->epoch_ns = epoch_ns;
     s->handle = handle;
     s->speaking = 1;
+    s->clock = clock;
+    s->counter = counter && kind == RR_MEDIA_VIDEO;
 
-    gst_pipeline_use_clock(GST_PIPELINE(pipeline), rr_media_clock);
+    gst_pipeline_use_clock(GST_PIPELINE(pipeline), clock->clock);
     gst_pipeline_set_latency(GST_PIPELINE(pipeline), RR_MEDIA_LATENCY);
     s->bus = gst_pipeline_get_bus(GST_PIPELINE(pipeline));
 
@@ -236,7 +345,7 @@ RrMediaSource *rr_media_source_new(const char *desc, int kind, const char *label
             gst_object_unref(label);
         }
     }
-    if (flash && kind == RR_MEDIA_VIDEO &&
+    if ((flash || s->counter) && kind == RR_MEDIA_VIDEO &&
         !rr_media_add_probe(pipeline, "src", rr_media_video_probe, s)) {
         *err = strdup("pipeline has no element named src");
         rr_media_source_free(s);

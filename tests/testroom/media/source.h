@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 typedef struct RrMediaSource RrMediaSource;
+typedef struct RrMediaClock RrMediaClock;
 
 enum { RR_MEDIA_VIDEO = 0, RR_MEDIA_AUDIO = 1 };
 
@@ -29,9 +30,14 @@ void rr_media_init(void);
  * src, label (video), enc (video), sink. Returns NULL and sets *err (free with free())
  * on failure. label_text may be NULL. fps: the video's frame rate (flash mode lines
  * the frames up with the flash windows). epoch_ns: origin of the flash windows in
- * Unix nanoseconds. */
+ * Unix nanoseconds. clock_ppm: the pipeline's clock runs this many parts per million
+ * fast (negative: slow) against the room's: frames and samples are made that much more
+ * often, RTP timestamps still advance by the nominal rate per frame. counter (video):
+ * draw the frame number as a bar code (see source.c). Packets reach rrMediaGoPacket
+ * with their capture time in the room's Unix time (ns). */
 RrMediaSource *rr_media_source_new(const char *desc, int kind, const char *label_text, int flash,
-                                   int fps, int64_t epoch_ns, uintptr_t handle, char **err);
+                                   int fps, int64_t epoch_ns, int clock_ppm, int counter,
+                                   uintptr_t handle, char **err);
 int rr_media_source_play(RrMediaSource *s, char **err);
 void rr_media_source_force_keyframe(RrMediaSource *s);
 void rr_media_source_set_speaking(RrMediaSource *s, int on);
