@@ -163,7 +163,13 @@ struct RrLipsyncTrack {
     gdouble last_out;      /* its output time (ns) */
     gdouble last_timeline; /* its RTP timeline time (ns) */
     gdouble correction;    /* output − RTP timeline */
-    gboolean mapped;       /* the correction follows a reference */
+    gboolean mapped;       /* the correction follows the reference's reports */
+    /* Arrivals (any thread): the first packet pushed, and how late it came against the
+     * least delayed one since (RTP time passed minus arrival time passed, at most). */
+    gboolean have_arrival;
+    guint32 arrival_ssrc, arrival_rtp0;
+    GstClockTime arrival0;
+    gdouble late;
     gboolean warned;
 };
 
@@ -265,28 +271,38 @@ void rr_lipsync_sender_report(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, g
     if (t->fit.n == 0 || ssrc != t->fit_ssrc)
         track_reset_fit(t, ssrc);
     rr_sr_fit_add(&t->fit, rtp_ts, ns - g->base);
-    GST_LOG("track %u: sender report rtp %u ntp %" G_GINT64_FORMAT " ns: fit a %.0f b %.4f "
-            "(%u of %u reports)",
-            t->index, rtp_ts, ns - g->base, t->fit.a, t->fit.b * t->rate / GST_SECOND,
-            t->fit.inliers, t->fit.n);
+    GST_DEBUG("track %u: sender report rtp %u ntp %.1f ms: fit %.1f ms at rtp %u, rate %.1f "
+              "(%u of %u reports in), correction %.1f ms",
+              t->index, rtp_ts, (gdouble)(ns - g->base) / GST_MSECOND, t->fit.a / GST_MSECOND,
+              t->fit.rtp0, (gdouble)GST_SECOND / t->fit.b, t->fit.inliers, t->fit.n,
+              t->correction / GST_MSECOND);
     g_mutex_unlock(&ls->lock);
 }
 
-/* The group's reference: an audio track with a fit and output, else the first track with
- * both. Under the lock. */
-static RrLipsyncTrack *group_reference(RrLipsyncGroup *g)
+/* The group's reference: an audio track with a fit and output, else the first track
+ * with both; without any fit (*@by_reports FALSE), an audio track with output, else
+ * the first one with output. Under the lock. */
+static RrLipsyncTrack *group_reference(RrLipsyncGroup *g, gboolean *by_reports)
 {
-    RrLipsyncTrack *first = NULL;
-    for (guint i = 0; i < g->tracks->len; i++) {
-        RrLipsyncTrack *t = g_ptr_array_index(g->tracks, i);
-        if (!t->fit.valid || !t->have_out)
-            continue;
-        if (t->audio)
-            return t;
-        if (first == NULL)
-            first = t;
+    for (gint pass = 0; pass < 2; pass++) {
+        RrLipsyncTrack *first = NULL;
+        for (guint i = 0; i < g->tracks->len; i++) {
+            RrLipsyncTrack *t = g_ptr_array_index(g->tracks, i);
+            if (!t->have_out || (pass == 0 && !t->fit.valid))
+                continue;
+            if (t->audio) {
+                first = t;
+                break;
+            }
+            if (first == NULL)
+                first = t;
+        }
+        if (first != NULL) {
+            *by_reports = pass == 0;
+            return first;
+        }
     }
-    return first;
+    return NULL;
 }
 
 /* The output time the reference @r gives sender NTP time @ntp. */
@@ -310,25 +326,40 @@ GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, Gst
         if (t->fit.valid && t->fit_ssrc != ssrc)
             track_reset_fit(t, ssrc);
     }
-    RrLipsyncTrack *r = group_reference(t->group);
+    gboolean by_reports = FALSE;
+    RrLipsyncTrack *r = group_reference(t->group, &by_reports);
     gdouble ntp;
-    if (r != NULL && r != t && rr_sr_fit_ntp(&t->fit, rtp_ts, &ntp)) {
-        gdouble want = reference_out(r, ntp) - tl;
+    if (r != NULL && r != t) {
+        gboolean reports = by_reports && rr_sr_fit_ntp(&t->fit, rtp_ts, &ntp);
+        /* With reports: through the two fits. Without: both tracks' content placed at
+         * its least delayed arrival, moved as the reference is. */
+        gdouble want = reports ? reference_out(r, ntp) - tl : r->late + r->correction - t->late;
         if (fabs(want) > (gdouble)RR_LIPSYNC_MAX) {
             if (!t->warned)
-                GST_WARNING("track %u: sender reports place it %.0f ms from its group's "
-                            "reference track %u: not followed",
-                            t->index, want / GST_MSECOND, r->index);
+                GST_WARNING("track %u: %s place it %.0f ms from its group's reference track "
+                            "%u: not followed",
+                            t->index, reports ? "sender reports" : "arrival times",
+                            want / GST_MSECOND, r->index);
             t->warned = TRUE;
-        } else if (!t->have_out || !t->mapped) {
-            /* The first mapping is taken at once: the RTP timeline's anchor (the first
-             * packet's arrival) can be hundreds of ms off when the first packets came
-             * in a burst, and slewing that away would leave the first seconds out of
-             * sync; a single jump costs the same frames as a slew would. */
+        } else if (!reports) {
+            /* Arrival times only ever show a track later than first thought, within its
+             * first seconds: followed at once (a burst is seen packet by packet). */
+            if (want != t->correction)
+                GST_DEBUG("track %u: placed on track %u's timeline by arrival times: moved "
+                          "by %.1f ms",
+                          t->index, r->index, (want - t->correction) / GST_MSECOND);
+            t->correction = want;
+            t->mapped = FALSE;
+        } else if (!t->have_out || fabs(want - t->correction) > (gdouble)RR_LIPSYNC_JUMP ||
+                   !t->mapped) {
+            /* A large move is made at once: the RTP timeline's anchor (the first packet's
+             * arrival) can be hundreds of ms off when the first packets came in a burst,
+             * and slewing that away would leave seconds out of sync; a jump costs the
+             * same frames as a slew would. So is the first mapping by reports. */
+            GST_INFO("track %u: placed on track %u's timeline by sender reports: moved by %.1f ms",
+                     t->index, r->index, (want - t->correction) / GST_MSECOND);
             t->correction = want;
             t->mapped = TRUE;
-            GST_INFO("track %u: mapped onto track %u's timeline, moved by %.1f ms", t->index,
-                     r->index, want / GST_MSECOND);
         } else {
             gdouble step = RR_LIPSYNC_SLEW * fabs(tl - t->last_timeline);
             t->correction += CLAMP(want - t->correction, -step, step);
@@ -347,6 +378,26 @@ GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, Gst
             t->index, rtp_ts, GST_TIME_ARGS(timeline), GST_TIME_ARGS((GstClockTime)out),
             t->correction / GST_MSECOND, r ? (gint)r->index : -1);
     return (GstClockTime)llround(out);
+}
+
+void rr_lipsync_packet_arrived(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts,
+                               GstClockTime arrival)
+{
+    if (!GST_CLOCK_TIME_IS_VALID(arrival))
+        return;
+    RrLipsync *ls = t->set;
+    g_mutex_lock(&ls->lock);
+    if (!t->have_arrival || ssrc != t->arrival_ssrc) {
+        t->have_arrival = TRUE;
+        t->arrival_ssrc = ssrc;
+        t->arrival_rtp0 = rtp_ts;
+        t->arrival0 = arrival;
+        t->late = 0;
+    } else if (arrival - t->arrival0 < RR_LIPSYNC_ARRIVAL_WINDOW && arrival >= t->arrival0) {
+        gdouble rtp = (gdouble)(gint32)(rtp_ts - t->arrival_rtp0) * GST_SECOND / t->rate;
+        t->late = MAX(t->late, rtp - (gdouble)(arrival - t->arrival0));
+    }
+    g_mutex_unlock(&ls->lock);
 }
 
 gint64 rr_lipsync_get_correction(RrLipsyncTrack *t)

@@ -14,10 +14,14 @@
  * (audio keeps its own timeline: no stretch, no gap). Every other track of the group is
  * mapped RTP time → its NTP (its fit) → the reference's RTP time at that NTP (the
  * reference's fit, inverted) → the reference's output time, and its output moves towards
- * that by at most RR_LIPSYNC_SLEW of the media time that passes (a jump would drop or
- * repeat frames), or at once before its first unit. A track without a fit yet keeps its
- * own RTP timeline (anchored on its first packet's arrival); one whose reports stop keeps
- * its last fit. Corrections larger than RR_LIPSYNC_MAX are not made (broken reports).
+ * that by at most RR_LIPSYNC_SLEW of the media time that passes, or at once before its
+ * first unit, for the first mapping by reports and for moves over RR_LIPSYNC_JUMP (the
+ * frames dropped or repeated are the same either way). Until both tracks have reports,
+ * arrival times stand in for them: each track's RTP timeline is anchored on its first
+ * packet, which may have come late in a burst; how late, against the least delayed
+ * packet of its first RR_LIPSYNC_ARRIVAL_WINDOW, is taken out relative to the
+ * reference. A track whose reports stop keeps its
+ * last fit. Corrections larger than RR_LIPSYNC_MAX are not made (broken reports).
  *
  * THREADS: rr_lipsync_sender_report() on whichever thread pushes RTCP, rr_lipsync_map()
  * on the track's streaming thread; all state is under the group set's one lock. The set
@@ -29,10 +33,12 @@
 
 G_BEGIN_DECLS
 
-#define RR_SR_FIT_WINDOW   32
-#define RR_SR_FIT_MIN_SPAN (20 * GST_SECOND)
-#define RR_LIPSYNC_SLEW    0.1
-#define RR_LIPSYNC_MAX     (2 * GST_SECOND)
+#define RR_SR_FIT_WINDOW          32
+#define RR_SR_FIT_MIN_SPAN        (20 * GST_SECOND)
+#define RR_LIPSYNC_SLEW           0.1
+#define RR_LIPSYNC_MAX            (2 * GST_SECOND)
+#define RR_LIPSYNC_JUMP           (60 * GST_MSECOND)
+#define RR_LIPSYNC_ARRIVAL_WINDOW (10 * GST_SECOND)
 
 /* The sender-report fit of one RTP stream (a plain value; no lock). */
 typedef struct {
@@ -77,6 +83,11 @@ RrLipsyncTrack *rr_lipsync_add_track(RrLipsync *ls, const char *group, guint ind
 /* A sender report of the track's media SSRC @ssrc (another SSRC's reports are
  * ignored once media has been seen; a new SSRC starts a new fit). */
 void rr_lipsync_sender_report(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, guint64 ntp);
+
+/* A media packet of @ssrc with RTP timestamp @rtp_ts arrived at @arrival (any thread;
+ * the running time it was pushed into the jitterbuffer with). */
+void rr_lipsync_packet_arrived(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts,
+                               GstClockTime arrival);
 
 /* The output time of the packet of @ssrc with RTP timestamp @rtp_ts whose RTP timeline
  * time is @timeline. */

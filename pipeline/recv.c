@@ -804,6 +804,9 @@ static gboolean push_packet(RrRecv *recv, guint track, gboolean rtcp, const guin
     if (GST_CLOCK_TIME_IS_VALID(arrival)) {
         if (rtcp && t->lipsync != NULL)
             lipsync_reports(t, data, len);
+        else if (t->lipsync != NULL && (data[1] & 0x7f) == t->config.payload_type)
+            rr_lipsync_packet_arrived(t->lipsync, GST_READ_UINT32_BE(data + 8),
+                                      GST_READ_UINT32_BE(data + 4), arrival);
         GstBuffer *buf = gst_buffer_new_memdup(data, len);
         GST_BUFFER_DTS(buf) = GST_BUFFER_PTS(buf) = arrival;
         GST_LOG("track %u: %s packet, %zu bytes, arrival %" GST_TIME_FORMAT, track,

@@ -186,6 +186,36 @@ static void test_first_and_broken(void)
     g_assert_cmpuint(rr_lipsync_map(screen, 3, 0, 5 * GST_SECOND), ==, 5 * GST_SECOND);
 }
 
+/* No reports at all: the video's first packets came 300 ms late, in a burst (its RTP
+ * timeline is anchored on the first), the audio's 20 ms late. As soon as the least
+ * delayed packets show it, the video is moved by 280 ms at once, onto the audio; the
+ * audio stays. */
+static void test_arrival(void)
+{
+    g_autoptr(RrLipsync) ls = rr_lipsync_new();
+    RrLipsyncTrack *audio = rr_lipsync_add_track(ls, "p", 0, 48000, TRUE);
+    RrLipsyncTrack *video = rr_lipsync_add_track(ls, "p", 1, 90000, FALSE);
+    const gdouble t0 = 1e9;
+    for (guint ms = 0; ms <= 3000; ms += 20) {
+        gdouble c = ms * MS;
+        /* Arrivals: what was captured before the first packet came waits for it (a
+         * burst), then on time. */
+        gdouble a_tl = t0 + 20 * MS + c, v_tl = t0 + 300 * MS + c;
+        rr_lipsync_packet_arrived(audio, 1, ms * 48, (GstClockTime)MAX(t0 + 20 * MS, t0 + c));
+        GstClockTime a_out = rr_lipsync_map(audio, 1, ms * 48, (GstClockTime)a_tl);
+        g_assert_cmpuint(a_out, ==, (GstClockTime)a_tl);
+        if (ms % 40 != 0)
+            continue;
+        rr_lipsync_packet_arrived(video, 2, ms * 90, (GstClockTime)MAX(t0 + 300 * MS, t0 + c));
+        rr_lipsync_map(video, 2, ms * 90, (GstClockTime)v_tl);
+        if (ms >= 320)
+            g_assert_cmpfloat(fabs((gdouble)rr_lipsync_get_correction(video) + 280 * MS), <=,
+                              0.01 * MS);
+    }
+    g_assert_false(rr_lipsync_has_fit(video));
+    g_assert_cmpint(rr_lipsync_get_correction(audio), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -197,5 +227,6 @@ int main(int argc, char **argv)
     g_test_add_func("/lipsync/parse", test_parse);
     g_test_add_func("/lipsync/group", test_group);
     g_test_add_func("/lipsync/first-and-broken", test_first_and_broken);
+    g_test_add_func("/lipsync/arrival", test_arrival);
     return g_test_run();
 }
