@@ -166,7 +166,7 @@ static GArray *rr_an_video_onsets(RrAnVideo *v, int r, double thr)
  * however loud, neither counts as a beep nor sets the threshold for the beeps).
  * With a symmetric window a step onset reaches half the final level when it is at the
  * window's centre, so the onset is the crossing window's centre. tone_hz 0 = broadband. */
-static GArray *rr_an_audio_onsets(RrAnAudio *a, const float *x, gsize n, double tone_hz)
+GArray *rr_an_audio_onsets(RrAnAudio *a, const float *x, gsize n, double tone_hz)
 {
     if (n < RR_AN_ONSET_WIN)
         return g_array_new(FALSE, FALSE, sizeof(gint64));

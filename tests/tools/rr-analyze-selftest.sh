@@ -5,6 +5,8 @@
 #    100 ms early: the measured offsets have the right sign and size;
 #  - a 2x2 mosaic (ball on red, static green, ball on blue, scrolling bars) with 500 Hz +
 #    900 Hz audio: colours, motion and tones per quadrant/second;
+#  - --sync: a bar-coded picture (as the test room's frame counter) in a tile with one
+#    duplicated and two missing frames, flashes and beeps 100 ms apart;
 #  - a fragmented MP4 cut in the middle: the fragments before the cut decode;
 #  - bad input: missing, empty, garbage files and bad arguments give clear errors and
 #    distinct exit codes, never a crash.
@@ -98,6 +100,59 @@ else
   fail "cut fragmented MP4 not analysed"
 fi
 
+# ---- --sync: a frame-counter bar code (as the test room draws it) in a tile ----
+# 210 frames 640x180@30, the picture (320x180, grey, white on output frames 30-32, 90-92
+# and 150-152) in the right half; its bar code numbers: output frame k shows k up to 39,
+# 39 again at 40 (a duplicate), k - 1 up to 79, then k + 1 (79 and 80 missing). Beeps
+# (1 kHz ticks) at 1.1 (where the audio starts: no onset), 3.1 and 5.1 s: 100 ms after
+# the flashes.
+python3 - "$work/counter.yuv" <<'PY'
+import sys
+W, H, PW = 640, 180, 320
+def frame(k):
+    n = k if k <= 39 else 39 if k == 40 else k - 1 if k <= 79 else k + 1
+    g = n ^ (n >> 1)
+    bits = [(g >> (15 - b)) & 1 for b in range(16)]
+    cells = [1, 0] + bits + [sum(bits) % 2, 1]
+    white = k % 60 in (30, 31, 32)
+    y = bytearray([60]) * (W * H)
+    for r in range(H):
+        for c in range(PW):
+            v = 235 if white else 100
+            if int(H * 0.70) <= r < int(H * 0.80):
+                v = 235 if cells[c * 20 // PW] else 16
+            y[r * W + PW + c] = v
+    return bytes(y) + bytes([128]) * (W * H // 2)
+with open(sys.argv[1], "wb") as f:
+    for k in range(210):
+        f.write(frame(k))
+PY
+gst filesrc location="$work/counter.yuv" ! rawvideoparse width=640 height=180 format=i420 \
+  framerate=30/1 ! x264enc speed-preset=ultrafast key-int-max=30 ! h264parse ! mp4mux name=m \
+  ! filesink location="$work/counter.mp4" \
+  audiotestsrc wave=ticks freq=1000 sine-periods-per-tick=100 tick-interval=2000000000 \
+  timestamp-offset=1100000000 volume=0.5 num-buffers=300 samplesperbuffer=960 \
+  ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! avenc_aac ! m.
+"$analyze" --size 640x180 --sync p:1000:0,0,1,1/0.5,0,0.5,1 --sync q:500 "$work/counter.mp4" \
+  >"$work/counter.json"
+p='.sync.participants[] | select(.name == "p")'
+check "sync: every frame read in the second tile (right half), none in the first" \
+  "[$p | .frames | .readable == 210 and .tile_frames == [0, 210]] == [true]" "$work/counter.json"
+check "sync: 1 duplicated, 2 missing of 211 source frames, nothing backwards" \
+  "[$p | .frames | .duplicated == 1 and .missing == 2 and .backwards == 0 and
+    .source_frames_spanned == 211 and .first_counter == 0 and .last_counter == 210] == [true]" \
+  "$work/counter.json"
+check "sync: events at the duplicate and the gap" \
+  "[$p | .frames.events | map([.from, .to])] == [[[39, 39], [78, 81]]]" "$work/counter.json"
+check "sync: flashes at 1, 3, 5 s; 2 flash/beep pairs at +100 ms (±15); too few for a drift" \
+  "[$p | .count == 2 and all(.pairs[]; (.offset_ms - 100 | fabs) <= 15) and
+    (.flashes_ms | map(. / 1000 | round)) == [1, 3, 5] and .unpaired_flashes == 1 and
+    .drift_ms_per_min == null] == [true]" \
+  "$work/counter.json"
+check "sync: a participant whose tone and picture are absent has no pairs and no frames" \
+  '[.sync.participants[] | select(.name == "q") | .count == 0 and .frames.readable == 0] == [true]' \
+  "$work/counter.json"
+
 # ---- bad input ----
 expect_rc() { # expect_rc DESCRIPTION RC ARGS...
   local want=$1 desc=$2 rc=0
@@ -120,6 +175,9 @@ expect_rc 2 "bad --grid" --grid 0x3 "$work/grid.mp4"
 expect_rc 2 "bad --rect" --rect 0.5,0.5,0.7,0.1 "$work/grid.mp4"
 expect_rc 2 "bad --tones" --tones 5,abc "$work/grid.mp4"
 expect_rc 2 "no file" --flash
+expect_rc 2 "bad --sync (no tone)" --sync alice "$work/grid.mp4"
+expect_rc 2 "bad --sync (tile outside the frame)" --sync alice:500:0.5,0,0.6,1 "$work/grid.mp4"
+expect_rc 2 "bad --sync-aspect" --sync alice:500 --sync-aspect 16x9 "$work/grid.mp4"
 
 if [ "$failures" -ne 0 ]; then
   echo "rr-analyze-selftest: $failures check(s) failed"

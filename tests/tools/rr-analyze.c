@@ -2,6 +2,7 @@
  * about it as JSON on stdout.
  *
  *   rr-analyze [--grid RxC | --rect x,y,w,h ...] [--tones F1,F2,...] [--flash]
+ *              [--sync NAME:TONE[:TILES] ... [--sync-aspect W:H]]
  *              [--size WxH] [--flash-luma L] [--timeout S] FILE
  *
  * Always: the container and its streams (GstDiscoverer: caps, codec, size, rate,
@@ -17,7 +18,10 @@
  * and audio beep onsets (10 ms windows every 1 ms, energy or per-tone amplitude crossing
  * half its largest level held for 25 ms, after ≥ 300 ms below; the crossing's window centre is the
  * onset), then pairs each video onset with the nearest audio onset within 500 ms and prints the
- * offsets (audio − video, ms) with their mean and largest magnitude.
+ * offsets (audio − video, ms) with their mean and largest magnitude. --sync gives, per
+ * test-room participant (its tone, its tiles), every flash/beep pair, the drift and the
+ * missing/duplicated source frames read from its frame-counter bar code
+ * (rr-analyze-sync.c).
  *
  * Exit: 0 when the file was analysed (decode errors are reported in the JSON, not by the
  * exit code), 1 when it could not be (missing, not media, nothing decodable), 2 on bad
@@ -207,7 +211,10 @@ static GstFlowReturn rr_an_video_sample(GstAppSink *sink, gpointer user_data)
     GstVideoFrame frame;
     if (!gst_video_frame_map(&frame, &info, buf, GST_MAP_READ))
         return GST_FLOW_OK;
-    rr_an_video_frame(&an->video, &frame, rr_an_sample_time(sample, buf));
+    GstClockTime t = rr_an_sample_time(sample, buf);
+    rr_an_video_frame(&an->video, &frame, t);
+    if (an->n_sync > 0)
+        rr_an_sync_frame(an, &frame, t);
     gst_video_frame_unmap(&frame);
     return GST_FLOW_OK;
 }
@@ -699,6 +706,8 @@ static int rr_an_run(RrAn *an, const char *path, GError **error)
     rr_an_audio_json(an, b, x, n);
     if (an->flash)
         rr_an_flash_json(an, b, x, n);
+    if (an->n_sync > 0)
+        rr_an_sync_json(an, b, x, n);
     json_builder_end_array(an->errors_b);
     json_builder_end_array(an->warnings_b);
     json_builder_set_member_name(b, "errors");
@@ -722,8 +731,8 @@ static void rr_an_free_frame(gpointer p)
 
 int main(int argc, char **argv)
 {
-    g_autofree char *grid = NULL, *tones = NULL, *size = NULL;
-    g_auto(GStrv) rects = NULL;
+    g_autofree char *grid = NULL, *tones = NULL, *size = NULL, *aspect = NULL;
+    g_auto(GStrv) rects = NULL, syncs = NULL;
     gboolean flash = FALSE;
     double flash_luma = 215;
     int timeout_s = 300;
@@ -733,6 +742,10 @@ int main(int argc, char **argv)
          "x,y,w,h"},
         {"tones", 0, 0, G_OPTION_ARG_STRING, &tones, "Tone frequencies to measure", "F1,F2"},
         {"flash", 0, 0, G_OPTION_ARG_NONE, &flash, "Find flash/beep onsets and pair them", NULL},
+        {"sync", 0, 0, G_OPTION_ARG_STRING_ARRAY, &syncs,
+         "A participant: beep tone, candidate tiles (repeatable)", "NAME:TONE[:x,y,w,h/...]"},
+        {"sync-aspect", 0, 0, G_OPTION_ARG_STRING, &aspect,
+         "Aspect of the participants' pictures (default 16:9)", "W:H"},
         {"flash-luma", 0, 0, G_OPTION_ARG_DOUBLE, &flash_luma,
          "Mean luma of a flash frame (default 215: white is 235, bright bars stay below)", "L"},
         {"size", 0, 0, G_OPTION_ARG_STRING, &size, "Analysis frame size (default 320x180)", "WxH"},
@@ -755,7 +768,17 @@ int main(int argc, char **argv)
     an.flash_luma = flash_luma;
     an.timeout_s = timeout_s > 0 ? timeout_s : 300;
     an.video.width = 320, an.video.height = 180;
+    an.sync_aspect = 16.0 / 9;
     int ret = 2;
+    if (aspect) {
+        unsigned w = 0, h = 0;
+        char tail;
+        if (sscanf(aspect, "%u:%u%c", &w, &h, &tail) != 2 || w < 1 || h < 1 || w > 100 || h > 100) {
+            g_printerr("rr-analyze: --sync-aspect wants W:H (e.g. 16:9), got \"%s\"\n", aspect);
+            return 2;
+        }
+        an.sync_aspect = (double)w / h;
+    }
     if (size) {
         unsigned w = 0, h = 0;
         char tail;
@@ -771,6 +794,9 @@ int main(int argc, char **argv)
         goto usage_error;
     for (int i = 0; rects && rects[i]; i++)
         if (!rr_an_parse_rect(&an, rects[i], &error))
+            goto usage_error;
+    for (int i = 0; syncs && syncs[i]; i++)
+        if (!rr_an_parse_sync(&an, syncs[i], &error))
             goto usage_error;
     rr_an_add_region(&an, "frame", 0, 0, 1, 1);
     an.video.frames = g_array_new(FALSE, FALSE, sizeof(RrAnFrame));
@@ -792,10 +818,12 @@ int main(int argc, char **argv)
     g_free(an.first_error);
     for (int i = 0; i < an.video.n_regions; i++)
         g_free(an.video.regions[i].name);
+    rr_an_sync_free(&an);
     return ret;
 usage_error:
     g_printerr("rr-analyze: %s\n", error->message);
     for (int i = 0; i < an.video.n_regions; i++)
         g_free(an.video.regions[i].name);
+    rr_an_sync_free(&an);
     return 2;
 }

@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include <gst/gst.h>
+#include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 
@@ -49,6 +50,25 @@ typedef struct {
     GstClockTime last_end;
 } RrAnAudio;
 
+/* --sync: one participant's flash tone and candidate tiles (see rr-analyze-sync.c). */
+#define RR_AN_MAX_SYNC  8
+#define RR_AN_MAX_TILES 8
+
+typedef struct {
+    gint64 pts;
+    gint32 counter; /* the frame number read from the bar code, -1 when unreadable */
+    gint8 tile;     /* the candidate tile it was read in, -1 */
+    float luma;     /* mean luma of the picture's flash band (NAN when unreadable) */
+} RrAnSyncFrame;
+
+typedef struct {
+    char *name;
+    double tone;
+    double tiles[RR_AN_MAX_TILES][4]; /* x, y, w, h fractions of the frame */
+    int n_tiles;
+    GArray *frames; /* RrAnSyncFrame */
+} RrAnSync;
+
 typedef struct {
     /* options */
     int grid_rows, grid_cols;
@@ -57,6 +77,9 @@ typedef struct {
     gboolean flash;
     double flash_luma;
     int timeout_s;
+    RrAnSync sync[RR_AN_MAX_SYNC];
+    int n_sync;
+    double sync_aspect; /* the participants' picture aspect (w / h) inside their tiles */
     /* state */
     GstElement *pipeline;
     gboolean video_linked, audio_linked;
@@ -84,3 +107,14 @@ static inline double rr_an_round(double v, double unit)
  * mono 48 kHz, [-1, 1)). */
 void rr_an_audio_json(RrAn *an, JsonBuilder *b, const float *x, gsize n);
 void rr_an_flash_json(RrAn *an, JsonBuilder *b, const float *x, gsize n);
+/* Audio onsets (ns) of a tone (tone_hz 0: broadband) in the decoded audio. */
+GArray *rr_an_audio_onsets(RrAnAudio *a, const float *x, gsize n, double tone_hz);
+
+/* rr-analyze-sync.c: --sync NAME:TONE[:x,y,w,h[/x,y,w,h...]] (a participant, its beep tone
+ * and the candidate tiles its picture may be in; default the whole frame), the per-frame
+ * reading of each participant's bar code and flash band (from the video streaming
+ * thread), and the "sync" member. */
+gboolean rr_an_parse_sync(RrAn *an, const char *spec, GError **error);
+void rr_an_sync_frame(RrAn *an, const GstVideoFrame *f, GstClockTime pts);
+void rr_an_sync_json(RrAn *an, JsonBuilder *b, const float *x, gsize n);
+void rr_an_sync_free(RrAn *an);

@@ -577,15 +577,22 @@ func TestFastClock(t *testing.T) {
 	rtp := float64(last.ts-first.ts) / 48000
 	wall := last.arrival.Sub(first.arrival).Seconds()
 	capt := last.capture.Sub(first.capture).Seconds()
-	t.Logf("%d packets: RTP %.3f s over %.3f s arrival, %.3f s capture: rate %.4f / %.4f",
-		len(got), rtp, wall, capt, rtp/wall, rtp/capt)
-	if r := rtp / wall; r < 1.035 || r > 1.065 {
-		t.Errorf("RTP time runs %.4f × the room's clock, want 1.05", r)
+	minLag := time.Duration(1 << 62)
+	for _, p := range got {
+		if lag := p.arrival.Sub(p.capture); lag < minLag {
+			minLag = lag
+		}
 	}
+	t.Logf("%d packets: RTP %.3f s over %.3f s arrival, %.3f s capture: rate %.4f / %.4f; sent ≥ %v after capture",
+		len(got), rtp, wall, capt, rtp/wall, rtp/capt, minLag)
+	// RTP time against capture time (on the room's clock): the clock's rate, exactly.
 	if r := rtp / capt; r < 1.045 || r > 1.055 {
 		t.Errorf("RTP time runs %.4f × capture time, want 1.05", r)
 	}
-	if lag := last.arrival.Sub(last.capture); lag < 50*time.Millisecond || lag > 400*time.Millisecond {
-		t.Errorf("last packet sent %v after its capture, want about the pipeline latency", lag)
+	// Capture times are on the room's clock: every packet leaves at least about the
+	// pipeline latency (100 ms) after its capture (a load only makes that longer). On
+	// the publisher's fast clock they would run 5 % ahead, 175 ms by the end.
+	if minLag < 50*time.Millisecond {
+		t.Errorf("a packet sent %v after its capture: capture times are not on the room's clock", minLag)
 	}
 }
