@@ -10,8 +10,9 @@
  * the send time of their last packet (some SFUs) jitter by tens of ms.
  *
  * A GROUP (a participant) has one REFERENCE track, audio if it has a fit, else its first
- * track with one: the reference is never re-timed, its output stays its RTP timeline
- * (audio keeps its own timeline: no stretch, no gap). Every other track of the group is
+ * track with one (without any fit: its audio, else its first track): the reference is
+ * never re-timed, its output stays its RTP timeline (audio keeps its own timeline: no
+ * stretch, no gap). Every other track of the group is
  * mapped RTP time → its NTP (its fit) → the reference's RTP time at that NTP (the
  * reference's fit, inverted) → the reference's output time, and its output moves towards
  * that by at most RR_LIPSYNC_SLEW of the media time that passes, or at once before its

@@ -56,9 +56,11 @@
  *   estimated over 20 s), never followed one by one. The group's audio (else its first
  *   track with reports) is the reference and keeps its RTP timeline as it is — audio is
  *   never stretched or cut; every other track is moved onto the reference through the
- *   two fits: at once the first time, then by at most 10 % of the media time passing,
- *   never backwards. Without reports a track keeps its own (arrival-anchored) RTP
- *   timeline; when they stop, its last fit. See pipeline/lipsync.h.
+ *   two fits: at once the first time (or by more than 60 ms), then by at most 10 % of
+ *   the media time passing, never backwards. Until both have reports, arrival times
+ *   stand in: how late each track's first packet came (a burst at the start of a
+ *   subscription) against its least delayed packet is taken out. When reports stop, a
+ *   track keeps its last fit. See pipeline/lipsync.h.
  *
  * THREADS
  *
