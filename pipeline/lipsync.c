@@ -164,6 +164,7 @@ struct RrLipsyncTrack {
     gdouble last_timeline; /* its RTP timeline time (ns) */
     gdouble correction;    /* output − RTP timeline */
     gboolean mapped;       /* the correction follows the reference's reports */
+    gboolean moving;       /* ...and is on its way to a new target */
     /* Arrivals (any thread): the first packet pushed, and how late it came against the
      * least delayed one since (RTP time passed minus arrival time passed, at most). */
     gboolean have_arrival;
@@ -279,6 +280,12 @@ void rr_lipsync_sender_report(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, g
     g_mutex_unlock(&ls->lock);
 }
 
+/* Whether @t's fit has enough reports to place tracks by. */
+static gboolean fit_ready(const RrLipsyncTrack *t)
+{
+    return t->fit.valid && t->fit.n >= RR_LIPSYNC_MIN_REPORTS;
+}
+
 /* The group's reference: an audio track with a fit and output, else the first track
  * with both; without any fit (*@by_reports FALSE), an audio track with output, else
  * the first one with output. Under the lock. */
@@ -288,7 +295,7 @@ static RrLipsyncTrack *group_reference(RrLipsyncGroup *g, gboolean *by_reports)
         RrLipsyncTrack *first = NULL;
         for (guint i = 0; i < g->tracks->len; i++) {
             RrLipsyncTrack *t = g_ptr_array_index(g->tracks, i);
-            if (!t->have_out || (pass == 0 && !t->fit.valid))
+            if (!t->have_out || (pass == 0 && !fit_ready(t)))
                 continue;
             if (t->audio) {
                 first = t;
@@ -330,7 +337,7 @@ GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, Gst
     RrLipsyncTrack *r = group_reference(t->group, &by_reports);
     gdouble ntp;
     if (r != NULL && r != t) {
-        gboolean reports = by_reports && rr_sr_fit_ntp(&t->fit, rtp_ts, &ntp);
+        gboolean reports = by_reports && fit_ready(t) && rr_sr_fit_ntp(&t->fit, rtp_ts, &ntp);
         /* With reports: through the two fits. Without: both tracks' content placed at
          * its least delayed arrival, moved as the reference is. */
         gdouble want = reports ? reference_out(r, ntp) - tl : r->late + r->correction - t->late;
@@ -350,19 +357,31 @@ GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, Gst
                           t->index, r->index, (want - t->correction) / GST_MSECOND);
             t->correction = want;
             t->mapped = FALSE;
-        } else if (!t->have_out || fabs(want - t->correction) > (gdouble)RR_LIPSYNC_JUMP ||
-                   !t->mapped) {
-            /* A large move is made at once: the RTP timeline's anchor (the first packet's
-             * arrival) can be hundreds of ms off when the first packets came in a burst,
-             * and slewing that away would leave seconds out of sync; a jump costs the
-             * same frames as a slew would. So is the first mapping by reports. */
-            GST_INFO("track %u: placed on track %u's timeline by sender reports: moved by %.1f ms",
-                     t->index, r->index, (want - t->correction) / GST_MSECOND);
-            t->correction = want;
-            t->mapped = TRUE;
+            t->moving = FALSE;
         } else {
-            gdouble step = RR_LIPSYNC_SLEW * fabs(tl - t->last_timeline);
-            t->correction += CLAMP(want - t->correction, -step, step);
+            gdouble diff = want - t->correction;
+            if (!t->mapped) {
+                /* The first mapping by reports (the arrival times' before it). */
+                t->mapped = TRUE;
+                t->moving = fabs(diff) > (gdouble)RR_LIPSYNC_DEADBAND;
+            } else if (!t->moving && fabs(diff) > (gdouble)RR_LIPSYNC_DEADBAND) {
+                t->moving = TRUE;
+            }
+            if (t->moving && (!t->have_out || fabs(diff) > (gdouble)RR_LIPSYNC_JUMP)) {
+                /* A large move is made at once: the RTP timeline's anchor (the first
+                 * packet's arrival) can be hundreds of ms off when the first packets came
+                 * in a burst, and slewing that away would leave seconds out of sync; a
+                 * jump costs the same frames as a slew would. */
+                GST_INFO("track %u: placed on track %u's timeline by sender reports: moved "
+                         "by %.1f ms",
+                         t->index, r->index, diff / GST_MSECOND);
+                t->correction = want;
+            } else if (t->moving) {
+                gdouble step = RR_LIPSYNC_SLEW * fabs(tl - t->last_timeline);
+                t->correction += CLAMP(diff, -step, step);
+            }
+            if (t->moving && fabs(want - t->correction) < (gdouble)GST_MSECOND)
+                t->moving = FALSE;
         }
     }
     gdouble out = MAX(tl + t->correction, 0);

@@ -9,6 +9,9 @@
  * single report never moves the fit by its own jitter: senders that stamp reports with
  * the send time of their last packet (some SFUs) jitter by tens of ms.
  *
+ * A track's fit places tracks once it holds RR_LIPSYNC_MIN_REPORTS reports (the first
+ * few are too few to average the jitter out).
+ *
  * A GROUP (a participant) has one REFERENCE track, audio if it has a fit, else its first
  * track with one (without any fit: its audio, else its first track): the reference is
  * never re-timed, its output stays its RTP timeline (audio keeps its own timeline: no
@@ -16,8 +19,11 @@
  * mapped RTP time → its NTP (its fit) → the reference's RTP time at that NTP (the
  * reference's fit, inverted) → the reference's output time, and its output moves towards
  * that by at most RR_LIPSYNC_SLEW of the media time that passes, or at once before its
- * first unit, for the first mapping by reports and for moves over RR_LIPSYNC_JUMP (the
- * frames dropped or repeated are the same either way). Until both tracks have reports,
+ * first unit and for moves over RR_LIPSYNC_JUMP (the frames dropped or repeated are the
+ * same either way). It only starts moving when the target is more than
+ * RR_LIPSYNC_DEADBAND away, and then goes all the way: a fit still settling, or one of a
+ * sender whose reports jitter, moves its target by a few ms a report, and every move
+ * shifts which frame an output tick shows. Until both tracks have reports,
  * arrival times stand in for them: each track's RTP timeline is anchored on its first
  * packet, which may have come late in a burst; how late, against the least delayed
  * packet of its first RR_LIPSYNC_ARRIVAL_WINDOW, is taken out relative to the
@@ -40,6 +46,8 @@ G_BEGIN_DECLS
 #define RR_LIPSYNC_MAX            (2 * GST_SECOND)
 #define RR_LIPSYNC_JUMP           (60 * GST_MSECOND)
 #define RR_LIPSYNC_ARRIVAL_WINDOW (10 * GST_SECOND)
+#define RR_LIPSYNC_DEADBAND       (20 * GST_MSECOND)
+#define RR_LIPSYNC_MIN_REPORTS    3
 
 /* The sender-report fit of one RTP stream (a plain value; no lock). */
 typedef struct {

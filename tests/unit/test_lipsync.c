@@ -117,8 +117,9 @@ static guint64 ntp_of(gdouble ns)
 /* Audio (reference) and video of one sender: the video's RTP timeline was anchored
  * 120 ms late (its first packets came in a burst) and both tracks' reports jitter by
  * ±30 ms. The video's first mapping is taken at once; after that the correction moves
- * by at most 10 % of the media time passing, and stays within 30 ms of the capture
- * alignment (10 ms from 15 s on) — following each report would be up to 60 ms off. The audio never
+ * by at most 10 % of the media time passing, only when the target is 20 ms away, and
+ * stays within 40 ms of the capture alignment (25 ms from 15 s on) — following each
+ * report would be up to 60 ms off. The audio never
  * moves; a track of another group is left alone. */
 static void test_group(void)
 {
@@ -154,7 +155,7 @@ static void test_group(void)
         gdouble corr = (gdouble)rr_lipsync_get_correction(video);
         if (mapped) {
             g_assert_cmpfloat(fabs(corr - prev_corr), <=, 0.1 * 40 * MS + 0.01 * MS);
-            g_assert_cmpfloat(fabs(corr + late), <=, (ms < 15000 ? 30 : 10) * MS);
+            g_assert_cmpfloat(fabs(corr + late), <=, (ms < 15000 ? 40 : 25) * MS);
         } else if (corr != 0) {
             mapped = TRUE;
             g_assert_cmpfloat(fabs(corr + late), <=, 40 * MS);
@@ -176,10 +177,12 @@ static void test_first_and_broken(void)
     RrLipsyncTrack *audio = rr_lipsync_add_track(ls, "p", 0, 48000, TRUE);
     RrLipsyncTrack *video = rr_lipsync_add_track(ls, "p", 1, 90000, FALSE);
     RrLipsyncTrack *screen = rr_lipsync_add_track(ls, "p", 2, 90000, FALSE);
-    rr_lipsync_sender_report(audio, 1, 0, ntp_of(0));
+    for (guint i = 0; i < RR_LIPSYNC_MIN_REPORTS; i++) {
+        rr_lipsync_sender_report(audio, 1, i * 48000, ntp_of(i * 1e9));
+        rr_lipsync_sender_report(video, 2, 9000 + i * 90000, ntp_of(100 * MS + i * 1e9));
+        rr_lipsync_sender_report(screen, 3, i * 90000, ntp_of(3600e9 + i * 1e9));
+    }
     g_assert_cmpuint(rr_lipsync_map(audio, 1, 0, GST_SECOND), ==, GST_SECOND);
-    rr_lipsync_sender_report(video, 2, 9000, ntp_of(100 * MS));
-    rr_lipsync_sender_report(screen, 3, 0, ntp_of(3600e9));
     /* Video at 100 ms of capture: the audio's output at 100 ms is 1.1 s. */
     gint64 v = (gint64)rr_lipsync_map(video, 2, 9000, 1300 * GST_MSECOND);
     g_assert_cmpint(ABS(v - (gint64)(1100 * GST_MSECOND)), <=, 1000);
