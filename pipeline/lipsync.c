@@ -99,11 +99,18 @@ void rr_sr_fit_add(RrSrFit *fit, guint32 rtp, gint64 ntp_ns)
     gboolean slope = (xmax - xmin) * b0 >= (gdouble)RR_SR_FIT_MIN_SPAN;
     gdouble a, b;
     solve(x, y, in, n, b0, slope, &a, &b);
+    gdouble ss = 0;
+    for (guint i = 0; i < n; i++) {
+        if (in[i])
+            ss += (y[i] - a - b * x[i]) * (y[i] - a - b * x[i]);
+    }
     fit->valid = TRUE;
     fit->rtp0 = rtp;
     fit->a = a;
     fit->b = b;
     fit->inliers = inliers;
+    /* The uncertainty of the fit's offset: the reports' scatter over sqrt(reports). */
+    fit->error = inliers > 1 ? sqrt(ss / (inliers - 1) / inliers) : 0;
 }
 
 gboolean rr_sr_fit_ntp(const RrSrFit *fit, guint32 rtp, gdouble *ntp_ns)
@@ -286,6 +293,15 @@ static gboolean fit_ready(const RrLipsyncTrack *t)
     return t->fit.valid && t->fit.n >= RR_LIPSYNC_MIN_REPORTS;
 }
 
+/* How far a track's target may be before it moves: RR_LIPSYNC_DEADBAND, or three times
+ * the uncertainty of the two fits it comes from when that is more (reports that jitter,
+ * few of them yet): a move only for a difference the reports really show. */
+static gdouble deadband(const RrLipsyncTrack *t, const RrLipsyncTrack *r)
+{
+    gdouble e = sqrt(t->fit.error * t->fit.error + r->fit.error * r->fit.error);
+    return MAX((gdouble)RR_LIPSYNC_DEADBAND, 3 * e);
+}
+
 /* The group's reference: an audio track with a fit and output, else the first track
  * with both; without any fit (*@by_reports FALSE), an audio track with output, else
  * the first one with output. Under the lock. */
@@ -363,8 +379,8 @@ GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, Gst
             if (!t->mapped) {
                 /* The first mapping by reports (the arrival times' before it). */
                 t->mapped = TRUE;
-                t->moving = fabs(diff) > (gdouble)RR_LIPSYNC_DEADBAND;
-            } else if (!t->moving && fabs(diff) > (gdouble)RR_LIPSYNC_DEADBAND) {
+                t->moving = fabs(diff) > deadband(t, r);
+            } else if (!t->moving && fabs(diff) > deadband(t, r)) {
                 t->moving = TRUE;
             }
             if (t->moving && (!t->have_out || fabs(diff) > (gdouble)RR_LIPSYNC_JUMP)) {

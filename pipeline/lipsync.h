@@ -21,7 +21,8 @@
  * that by at most RR_LIPSYNC_SLEW of the media time that passes, or at once before its
  * first unit and for moves over RR_LIPSYNC_JUMP (the frames dropped or repeated are the
  * same either way). It only starts moving when the target is more than
- * RR_LIPSYNC_DEADBAND away, and then goes all the way: a fit still settling, or one of a
+ * RR_LIPSYNC_DEADBAND away (or three standard errors of the two fits, if more), and then
+ * goes all the way: a fit still settling, or one of a
  * sender whose reports jitter, moves its target by a few ms a report, and every move
  * shifts which frame an output tick shows. Until both tracks have reports,
  * arrival times stand in for them: each track's RTP timeline is anchored on its first
@@ -47,7 +48,7 @@ G_BEGIN_DECLS
 #define RR_LIPSYNC_JUMP           (60 * GST_MSECOND)
 #define RR_LIPSYNC_ARRIVAL_WINDOW (10 * GST_SECOND)
 #define RR_LIPSYNC_DEADBAND       (20 * GST_MSECOND)
-#define RR_LIPSYNC_MIN_REPORTS    3
+#define RR_LIPSYNC_MIN_REPORTS    5
 
 /* The sender-report fit of one RTP stream (a plain value; no lock). */
 typedef struct {
@@ -59,6 +60,7 @@ typedef struct {
     guint32 rtp0; /* ntp(rtp) = a + b * (gint32)(rtp - rtp0) */
     gdouble a, b;
     guint inliers;
+    gdouble error; /* standard error of the offset a (ns) */
 } RrSrFit;
 
 void rr_sr_fit_init(RrSrFit *fit, guint clock_rate);
