@@ -56,8 +56,9 @@
  *   estimated over 20 s), never followed one by one. The group's audio (else its first
  *   track with reports) is the reference and keeps its RTP timeline as it is — audio is
  *   never stretched or cut; every other track is moved onto the reference through the
- *   two fits: at once the first time (or by more than 60 ms), then by at most 10 % of
- *   the media time passing, never backwards. Until both have reports, arrival times
+ *   two fits (each from its fifth report on): only for a target over 20 ms (or three
+ *   standard errors of the fits) away, at once beyond 60 ms, else by at most 10 % of
+ *   the media time passing; never backwards. Until both have reports, arrival times
  *   stand in: how late each track's first packet came (a burst at the start of a
  *   subscription) against its least delayed packet is taken out. When reports stop, a
  *   track keeps its last fit. See pipeline/lipsync.h.
