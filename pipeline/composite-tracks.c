@@ -1,5 +1,6 @@
 /* pipeline/composite-tracks: participants, track branches, name tiles and the timed
  * layout updates of a composite. See composite.h for the design. */
+#include "pipeline/audio-fade.h"
 #include "pipeline/composite-priv.h"
 #include "pipeline/elements.h"
 #include "pipeline/pad-time.h"
@@ -705,6 +706,10 @@ static gboolean track_branch(RrComposite *c, RrCompTrack *t, GError **error)
          * every codec's picture is shown within half a frame of its time. */
         gst_pad_add_probe(dsrc, GST_PAD_PROBE_TYPE_BUFFER, drop_duration, NULL, NULL);
         gst_pad_set_offset(dsrc, (gint64)(GST_SECOND / MAX(c->encode.fps, 1u) / 2));
+    } else {
+        /* A track that joins part way through a sound starts without a click. */
+        gst_pad_add_probe(dsrc, GST_PAD_PROBE_TYPE_BUFFER, rr_audio_fade_in_probe,
+                          rr_audio_fade_new(), g_free);
     }
     gst_pad_add_probe(recv_pad, GST_PAD_PROBE_TYPE_BUFFER, on_track_unit, t, NULL);
     gst_pad_add_probe(recv_pad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM, on_track_query, t, NULL);

@@ -3,6 +3,7 @@
  *
  *   RrRecv bin -src_N-> queue -> clocksync -> decoder -> compositor pad  (+ background, tiles)
  *   (one rtpbin,                   compositor -> [tee -> images] -> x264enc -> tee --+
+ *    RTP timelines,
  *    lip sync)  -src_M-> queue -> opusdec -> audiomixer pad                          |
  *                                             audiomixer -> aac/opus -> tee ---------+
  *                     each encoded tee -> queue -> mux -> PATH.part, and -> segments (HLS)
@@ -27,8 +28,10 @@
  *
  * Start gate: the file starts with the first decodable media of any track (first_media of
  * RrRecv); output before that is dropped and the file's timeline starts at 0 there.
- * Audio and video of one participant stay in sync through rtpbin (RTCP SR, shared CNAME),
- * and a track that arrives late is placed at its true time.
+ * Every track is timed by its RTP timeline (the sender's capture times, so a source at the
+ * output rate fills every output frame once), and the tracks of one participant are lined
+ * up from their sender reports (RrRecvTrackConfig.sync_group, pipeline/lipsync.h): the
+ * participant's audio keeps its own timeline, the video is placed on it.
  *
  * DESIGN (details)
  *

@@ -32,14 +32,8 @@ GST_DEBUG_CATEGORY_STATIC(rr_recv_debug);
 #define BATCH_MAX_PACKETS 128
 /* ...held at most this long (checked when the next packet comes). */
 #define BATCH_MAX_WAIT (100 * GST_MSECOND)
-/* Lip sync moves a stream's timestamps by at most this much per buffer: the first sender
- * reports after a join meet jitterbuffer timelines that are still settling (hundreds of
- * ms apart for a moment), and a jump that size would make the mixers drop media. */
-#define LIPSYNC_MAX_STEP GST_MSECOND
-/* ...and only from this long after the track's first packet: the jitterbuffer's clock
- * skew estimate (its first window is 2 s) still moves the stream's timeline before that,
- * and a lip-sync offset measured against it would be undone a moment later. */
-#define LIPSYNC_SETTLE_US (3 * G_USEC_PER_SEC)
+/* Sender reports read from one RTCP compound packet, at most. */
+#define MAX_SENDER_REPORTS 8
 
 typedef struct {
     RrRecv *recv; /* not a reference: tracks live exactly as long as recv */
@@ -67,11 +61,11 @@ typedef struct {
     gint64 last_request_us;
     /* Counters (atomic or under recv->lock). */
     guint64 rtp_in, rtcp_in, rtcp_out, units_out, dropped, keyframe_requests;
-    gint64 first_rtp_us; /* monotonic time of the first RTP packet pushed, 0: none yet */
     GstClockTime first_media;
     gint fir_count;
-    RrRtpTimeline timeline; /* only with config.rtp_timeline */
-    char *sync_group;       /* config.sync_group points here */
+    RrRtpTimeline timeline;  /* only with config.rtp_timeline or sync_group */
+    RrLipsyncTrack *lipsync; /* (owned by recv->lipsync) with sync_group */
+    char *sync_group;        /* config.sync_group points here */
 } RrRecvTrack;
 
 struct RrRecv {
@@ -84,6 +78,7 @@ struct RrRecv {
     GstElement *rtpbin;
     GMutex lock; /* protects tracks (the array; tracks are never removed) and stats */
     GPtrArray *tracks;
+    RrLipsync *lipsync; /* the sync groups' sender-report mappings */
 };
 
 /* ---- refcounting and callback delivery ---- */
@@ -119,6 +114,7 @@ static void recv_unref(RrRecv *recv)
         return;
     gst_clear_object(&recv->bin);
     g_ptr_array_unref(recv->tracks);
+    rr_lipsync_free(recv->lipsync);
     g_mutex_clear(&recv->lock);
     g_main_context_unref(recv->context);
     g_free(recv);
@@ -478,12 +474,12 @@ RrRecv *rr_recv_new(GMainContext *context, guint latency_ms, const RrRecvCallbac
     recv->user_data = user_data;
     g_mutex_init(&recv->lock);
     recv->tracks = g_ptr_array_new_with_free_func(track_free);
+    recv->lipsync = rr_lipsync_new();
     recv->bin = gst_object_ref_sink(gst_bin_new("recv"));
     recv->rtpbin = rtpbin;
     g_object_set(rtpbin, "latency", latency_ms ? latency_ms : RR_RECV_DEFAULT_LATENCY_MS,
                  "do-retransmission", TRUE, "do-lost", TRUE, "rtp-profile", GST_RTP_PROFILE_AVPF,
-                 "rtcp-sync-send-time", FALSE, "ntp-sync", FALSE, "max-ts-offset-adjustment",
-                 (guint64)LIPSYNC_MAX_STEP, NULL);
+                 "rtcp-sync-send-time", FALSE, "ntp-sync", FALSE, NULL);
     g_signal_connect(rtpbin, "pad-added", G_CALLBACK(on_pad_added), recv);
     g_signal_connect(rtpbin, "request-pt-map", G_CALLBACK(on_request_pt_map), recv);
     g_signal_connect(rtpbin, "request-aux-receiver", G_CALLBACK(on_request_aux_receiver), recv);
@@ -645,6 +641,11 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
         t->config.clock_rate = codec->clock_rate;
     t->first_media = GST_CLOCK_TIME_NONE;
     rr_rtp_timeline_init(&t->timeline, t->index, t->config.clock_rate);
+    if (!t->config.rtp_timeline && t->sync_group != NULL && *t->sync_group != '\0') {
+        t->lipsync = rr_lipsync_add_track(recv->lipsync, t->sync_group, index, t->config.clock_rate,
+                                          codec->kind == RR_MEDIA_AUDIO);
+        rr_rtp_timeline_set_lipsync(&t->timeline, t->lipsync);
+    }
     g_mutex_init(&t->push_lock);
     t->jitterbuffers = g_hash_table_new_full(NULL, NULL, NULL, gst_object_unref);
     t->last_request_us = g_get_monotonic_time();
@@ -697,7 +698,7 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
         g_object_unref(session);
     }
 
-    if (t->config.rtp_timeline) {
+    if (t->config.rtp_timeline || t->lipsync != NULL) {
         g_autoptr(GstPad) depay_sink = gst_element_get_static_pad(t->depay, "sink");
         gst_pad_add_probe(depay_sink,
                           GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
@@ -722,60 +723,19 @@ gint rr_recv_add_track(RrRecv *recv, const RrRecvTrackConfig *config, GError **e
 
 /* ---- input ---- */
 
-#define RTCP_SR   200
-#define RTCP_SDES 202
-
-/* A copy of the RTCP compound @data with its SDES packets replaced by one SDES giving
- * the sender of every SR in it the CNAME @cname (see DESIGN in recv.h), or NULL to pass
- * @data on as it is (no SR, padding, or not well-formed: rtpsession judges it). */
-static GBytes *rtcp_with_cname(const guint8 *data, gsize len, const char *cname)
+/* @t's sender reports to its lip-sync mapping: those of its media SSRC (or, before the
+ * first media packet, of the SSRC the track was announced with). */
+static void lipsync_reports(RrRecvTrack *t, const guint8 *data, gsize len)
 {
-    guint32 ssrcs[31]; /* an SDES packet holds at most 31 chunks */
-    guint n_ssrcs = 0;
-    for (gsize off = 0; off < len;) {
-        if (len - off < 8 || (data[off] >> 6) != 2 || (data[off] & 0x20))
-            return NULL;
-        gsize plen = ((gsize)GST_READ_UINT16_BE(data + off + 2) + 1) * 4;
-        if (plen > len - off)
-            return NULL;
-        if (data[off + 1] == RTCP_SR && n_ssrcs < G_N_ELEMENTS(ssrcs))
-            ssrcs[n_ssrcs++] = GST_READ_UINT32_BE(data + off + 4);
-        off += plen;
+    RrSenderReport reports[MAX_SENDER_REPORTS];
+    guint n = rr_sender_reports_parse(data, len, reports, G_N_ELEMENTS(reports));
+    guint32 ssrc = t->config.ssrc;
+    gboolean known = rr_rtp_timeline_get_media_ssrc(&t->timeline, &ssrc) || ssrc != 0;
+    for (guint i = 0; known && i < n; i++) {
+        if (reports[i].ssrc == ssrc)
+            rr_lipsync_sender_report(t->lipsync, reports[i].ssrc, reports[i].rtp_ts,
+                                     reports[i].ntp);
     }
-    if (n_ssrcs == 0)
-        return NULL;
-    gsize n = MIN(strlen(cname), 255);
-    gsize chunk = (4 + 2 + n + 1 + 3) & ~(gsize)3; /* SSRC, CNAME item, end, padding */
-    GByteArray *out = g_byte_array_sized_new((guint)(len + 4 + n_ssrcs * chunk));
-    for (gsize off = 0; off < len;) {
-        gsize plen = ((gsize)GST_READ_UINT16_BE(data + off + 2) + 1) * 4;
-        if (data[off + 1] != RTCP_SDES)
-            g_byte_array_append(out, data + off, (guint)plen);
-        off += plen;
-    }
-    guint8 hdr[4] = {0x80 | n_ssrcs, RTCP_SDES, 0, 0};
-    GST_WRITE_UINT16_BE(hdr + 2, (guint16)(n_ssrcs * chunk / 4));
-    g_byte_array_append(out, hdr, sizeof hdr);
-    for (guint i = 0; i < n_ssrcs; i++) {
-        guint8 c[6] = {0, 0, 0, 0, 1 /* CNAME */, (guint8)n};
-        GST_WRITE_UINT32_BE(c, ssrcs[i]);
-        g_byte_array_append(out, c, sizeof c);
-        g_byte_array_append(out, (const guint8 *)cname, (guint)n);
-        static const guint8 zeros[4] = {0};
-        g_byte_array_append(out, zeros, (guint)(chunk - 6 - n)); /* end item + padding */
-    }
-    return g_byte_array_free_to_bytes(out);
-}
-
-/* Whether @t's sender reports go to rtpbin as part of its sync group (see recv.h). */
-static gboolean lipsync_ready(RrRecv *recv, RrRecvTrack *t)
-{
-    if (t->sync_group == NULL || *t->sync_group == '\0')
-        return FALSE;
-    g_mutex_lock(&recv->lock);
-    gint64 first = t->first_rtp_us;
-    g_mutex_unlock(&recv->lock);
-    return first != 0 && g_get_monotonic_time() - first >= LIPSYNC_SETTLE_US;
 }
 
 /* Pushes the held frame. Under push_lock. */
@@ -838,7 +798,8 @@ static gboolean push_packet(RrRecv *recv, guint track, gboolean rtcp, const guin
                     "track %u: not an %s packet (%zu bytes)", track, rtcp ? "RTCP" : "RTP", len);
         return FALSE;
     }
-    if (!rtcp && t->config.rtp_timeline && (data[1] & 0x7f) == t->config.payload_type)
+    if (!rtcp && (t->config.rtp_timeline || t->lipsync != NULL) &&
+        (data[1] & 0x7f) == t->config.payload_type)
         rr_rtp_timeline_received(&t->timeline, GST_READ_UINT32_BE(data + 8),
                                  GST_READ_UINT32_BE(data + 4));
     /* Stamp the arrival time (the jitterbuffer works from it) on rtpbin's clock. Before
@@ -854,10 +815,12 @@ static gboolean push_packet(RrRecv *recv, guint track, gboolean rtcp, const guin
     }
     GstFlowReturn ret = GST_FLOW_FLUSHING;
     if (GST_CLOCK_TIME_IS_VALID(arrival)) {
-        g_autoptr(GBytes) grouped =
-            rtcp && lipsync_ready(recv, t) ? rtcp_with_cname(data, len, t->sync_group) : NULL;
-        GstBuffer *buf =
-            grouped ? gst_buffer_new_wrapped_bytes(grouped) : gst_buffer_new_memdup(data, len);
+        if (rtcp && t->lipsync != NULL)
+            lipsync_reports(t, data, len);
+        else if (t->lipsync != NULL && (data[1] & 0x7f) == t->config.payload_type)
+            rr_lipsync_packet_arrived(t->lipsync, GST_READ_UINT32_BE(data + 8),
+                                      GST_READ_UINT32_BE(data + 4), arrival);
+        GstBuffer *buf = gst_buffer_new_memdup(data, len);
         GST_BUFFER_DTS(buf) = GST_BUFFER_PTS(buf) = arrival;
         GST_LOG("track %u: %s packet, %zu bytes, arrival %" GST_TIME_FORMAT, track,
                 rtcp ? "RTCP" : "RTP", len, GST_TIME_ARGS(arrival));
@@ -873,8 +836,6 @@ static gboolean push_packet(RrRecv *recv, guint track, gboolean rtcp, const guin
         t->rtcp_in++;
     else
         t->rtp_in++;
-    if (!rtcp && t->first_rtp_us == 0)
-        t->first_rtp_us = g_get_monotonic_time();
     g_mutex_unlock(&recv->lock);
     if (ret == GST_FLOW_OK || ret == GST_FLOW_FLUSHING)
         return TRUE;

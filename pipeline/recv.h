@@ -4,17 +4,13 @@
  * DESIGN
  *
  * One RrRecv per recording. It owns a GstBin holding ONE rtpbin for every track of the
- * recording, with one RTP session per track (session id = track index). Sharing the
- * rtpbin is what gives lip sync: rtpbin maps each stream's RTP time to the sender's NTP
- * time from RTCP sender reports and aligns streams that share a CNAME; a track that
- * joins late gets its true place on the timeline. Senders' CNAMEs cannot be relied on
- * (LiveKit's SFU sends one per track, pion sends no SDES at all), so every sender report
- * of a track with a sync_group reaches rtpbin with an SDES CNAME item of that group
- * (the participant) in place of the sender's own: rtpbin then lines up exactly the
- * tracks of one participant — from 3 s after a track's first packet (once the
- * jitterbuffer's skew estimate has settled), moving timestamps by at most 1 ms a buffer.
- * Sender reports are taken as capture time (rtcp-sync-send-time=FALSE, as WebRTC senders
- * stamp them) and the receiver clock is not assumed NTP-synced (ntp-sync=FALSE).
+ * recording, with one RTP session per track (session id = track index). Lip sync is
+ * not rtpbin's (its RTCP sync needs shared CNAMEs, which senders do not give: LiveKit's
+ * SFU sends one per track, pion none, and it follows each sender report as it comes):
+ * tracks with a sync_group (the participant) are lined up by pipeline/lipsync.h from
+ * sender reports read as they are pushed, on top of their RTP timelines (see
+ * Timestamps). Sender reports are still passed to rtpbin unchanged (it answers with
+ * receiver reports); rtcp-sync-send-time=FALSE and ntp-sync=FALSE as before.
  *
  *        ┌──────────────────────────────── recv (GstBin) ─────────────────────────────┐
  *  push  │ pad rtp_in_N ──────► recv_rtp_sink_N ┐                                     │
@@ -45,17 +41,27 @@
  *   least-delayed packet seen over its first 2 s window, so when the first packets
  *   arrive late and in a burst (usual at the start of a WebRTC subscription) the output
  *   timeline is compressed by the burst's size during the first seconds: frames come out
- *   closer together than they were captured, or with the same PTS. Composites live with
- *   it (they decode into live mixers, and rtpbin's RTCP lip sync moves these very
- *   timestamps). A track with rtp_timeline set instead gets PTS = the first packet's
- *   jitterbuffer PTS + (RTP timestamp - first RTP timestamp) / clock rate, exactly the
- *   sender's media timeline, whatever the arrival jitter and whatever rtpbin does to the
- *   jitterbuffer's offset on a sender report. The jitterbuffer's times are still used to
+ *   closer together than they were captured, or with the same PTS — duplicated and
+ *   missed frames in a composite. So a track with rtp_timeline or a sync_group instead
+ *   gets PTS = the first packet's jitterbuffer PTS + (RTP timestamp - first RTP
+ *   timestamp) / clock rate, exactly the sender's media timeline, whatever the arrival
+ *   jitter (pipeline/rtp-timeline.h). The jitterbuffer's times are still used to
  *   notice a break in the RTP timeline — a new SSRC, or RTP time and jitterbuffer time
  *   disagreeing by more than a second over one packet step (sender restart, a sender
  *   that stopped its RTP clock while paused): there the timeline is re-anchored right
  *   after the previous packet, advanced by the jitterbuffer's elapsed time. Packet-lost
  *   events are moved onto the same timeline.
+ * - Lip sync (sync_group, not rtp_timeline): every sender report of the track's media
+ *   SSRC goes into a least-squares fit of its last 32 reports (outliers out, clock rate
+ *   estimated over 20 s), never followed one by one. The group's audio (else its first
+ *   track with reports) is the reference and keeps its RTP timeline as it is — audio is
+ *   never stretched or cut; every other track is moved onto the reference through the
+ *   two fits (each from its fifth report on): only for a target over 20 ms (or three
+ *   standard errors of the fits) away, at once beyond 60 ms, else by at most 10 % of
+ *   the media time passing; never backwards. Until both have reports, arrival times
+ *   stand in: how late each track's first packet came (a burst at the start of a
+ *   subscription) against its least delayed packet is taken out. When reports stop, a
+ *   track keeps its last fit. See pipeline/lipsync.h.
  *
  * THREADS
  *
@@ -97,11 +103,12 @@ typedef struct {
     gboolean nack_pli;         /* a=rtcp-fb:PT nack pli */
     gboolean ccm_fir;          /* a=rtcp-fb:PT ccm fir */
     /* Output PTS straight from the RTP timestamps (see DESIGN), for recording a track as
-     * sent. FALSE: the jitterbuffer's clock-slaved times, which RTCP lip sync adjusts. */
+     * sent, without lip sync. FALSE: with a sync_group, the RTP timeline lined up with
+     * the group's other tracks; without one, the jitterbuffer's clock-slaved times. */
     gboolean rtp_timeline;
     /* Lip-sync group (copied; NULL: none): tracks with the same group — the audio and
-     * video of one participant — are aligned from their sender reports whatever CNAME
-     * the sender gives them (LiveKit's SFU gives every track its own, pion none). */
+     * video of one participant — are timed by their RTP timelines and aligned from
+     * their sender reports (see DESIGN), whatever CNAME the sender gives them. */
     const char *sync_group;
 } RrRecvTrackConfig;
 

@@ -76,6 +76,11 @@ void rr_rtp_timeline_restamp(RrRtpTimeline *tl, GstBuffer *buf)
     if (GST_CLOCK_TIME_IS_VALID(in))
         tl->last_in = in;
     tl->last_out = out;
+    if (tl->lipsync != NULL) {
+        GstClockTime moved = rr_lipsync_map(tl->lipsync, ssrc, ts, out);
+        tl->correction = (gint64)moved - (gint64)out;
+        out = moved;
+    }
     g_mutex_unlock(&tl->lock);
 
     GST_LOG("track %u: rtp %u -> %" GST_TIME_FORMAT " (jitterbuffer %" GST_TIME_FORMAT ")",
@@ -102,7 +107,7 @@ GstClockTime rr_rtp_timeline_get_received(RrRtpTimeline *tl)
     if (tl->anchored && GST_CLOCK_TIME_IS_VALID(tl->first_pts)) {
         received = 0;
         if (tl->have_in && tl->in_ssrc == tl->ssrc) {
-            gint64 newest = (gint64)tl->anchor +
+            gint64 newest = (gint64)tl->anchor + tl->correction +
                             rtp_to_ns((gint32)(tl->in_ts - (guint32)tl->anchor_ext), tl->rate);
             if (newest > (gint64)tl->first_pts)
                 received = (GstClockTime)(newest - (gint64)tl->first_pts);
@@ -122,8 +127,9 @@ GstEvent *rr_rtp_timeline_lost_event(RrRtpTimeline *tl, GstEvent *event)
     g_mutex_lock(&tl->lock);
     gboolean known = tl->anchored && GST_CLOCK_TIME_IS_VALID(tl->last_in) &&
                      GST_CLOCK_TIME_IS_VALID(tl->last_out);
-    gint64 moved = known ? (gint64)ts + ((gint64)tl->last_out - (gint64)tl->last_in) : 0;
-    GstClockTime last_out = tl->last_out;
+    gint64 moved =
+        known ? (gint64)ts + ((gint64)tl->last_out - (gint64)tl->last_in) + tl->correction : 0;
+    GstClockTime last_out = known ? (GstClockTime)MAX((gint64)tl->last_out + tl->correction, 0) : 0;
     g_mutex_unlock(&tl->lock);
     if (!known)
         return NULL;
@@ -159,6 +165,22 @@ void rr_rtp_timeline_set_first_pts(RrRtpTimeline *tl, GstClockTime pts)
     g_mutex_lock(&tl->lock);
     tl->first_pts = pts;
     g_mutex_unlock(&tl->lock);
+}
+
+void rr_rtp_timeline_set_lipsync(RrRtpTimeline *tl, RrLipsyncTrack *lipsync)
+{
+    g_mutex_lock(&tl->lock);
+    tl->lipsync = lipsync;
+    g_mutex_unlock(&tl->lock);
+}
+
+gboolean rr_rtp_timeline_get_media_ssrc(RrRtpTimeline *tl, guint32 *ssrc)
+{
+    g_mutex_lock(&tl->lock);
+    gboolean have = tl->have_in;
+    *ssrc = tl->in_ssrc;
+    g_mutex_unlock(&tl->lock);
+    return have;
 }
 
 guint64 rr_rtp_timeline_get_breaks(RrRtpTimeline *tl)

@@ -16,6 +16,8 @@
 
 #include <gst/gst.h>
 
+#include "pipeline/lipsync.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -33,6 +35,10 @@ typedef struct {
     GstClockTime step;     /* the last increase of the output PTS */
     guint64 breaks;
     GstClockTime first_pts; /* PTS of the first unit out of the gate, NONE before */
+    /* Lip sync (NULL: none): the output is the timeline moved by the track's sender
+     * reports (lipsync.h); correction is the last such move. */
+    RrLipsyncTrack *lipsync;
+    gint64 correction;
     /* The newest media packet pushed (any thread). */
     gboolean have_in;
     guint32 in_ssrc, in_ts;
@@ -40,6 +46,8 @@ typedef struct {
 
 void rr_rtp_timeline_init(RrRtpTimeline *tl, guint index, guint clock_rate);
 void rr_rtp_timeline_clear(RrRtpTimeline *tl);
+/* Moves the output by @lipsync's mapping from now on (set before the first packet). */
+void rr_rtp_timeline_set_lipsync(RrRtpTimeline *tl, RrLipsyncTrack *lipsync);
 
 /* Restamps one RTP packet (@buf writable, PTS from the jitterbuffer) onto the timeline. */
 void rr_rtp_timeline_restamp(RrRtpTimeline *tl, GstBuffer *buf);
@@ -50,6 +58,8 @@ GstEvent *rr_rtp_timeline_lost_event(RrRtpTimeline *tl, GstEvent *event);
 
 /* A media packet of @ssrc with RTP timestamp @ts was pushed (any thread). */
 void rr_rtp_timeline_received(RrRtpTimeline *tl, guint32 ssrc, guint32 ts);
+/* The SSRC of the newest media packet pushed; FALSE before the first. */
+gboolean rr_rtp_timeline_get_media_ssrc(RrRtpTimeline *tl, guint32 *ssrc);
 
 /* The PTS of the first unit that went out (the start of the received media). */
 void rr_rtp_timeline_set_first_pts(RrRtpTimeline *tl, GstClockTime pts);
