@@ -26,19 +26,7 @@ rgw_start
 rgw_curl -X PUT -o /dev/null "$rgw_url/rec"
 start_room killup "$scenarios/four.json"
 worker_config 0.8 $lease
-cat >>"$work/worker.yaml" <<Y
-storage:
-  s3:
-    access_key: $rgw_access_key
-    secret: $rgw_secret_key
-    endpoint: $rgw_url
-    bucket: rec
-    region: us-east-1
-    force_path_style: true
-    max_retries: 60
-    min_retry_delay: 500ms
-    max_retry_delay: 1s
-Y
+rgw_storage_yaml "" 60 500ms 1s >>"$work/worker.yaml"
 spool=$work/out/.roomrec-spool
 stage_of() { rcli HGET "${prefix}egress:$1" stage; }
 
@@ -157,11 +145,7 @@ w2=$wpid
 check_uploaded EG_ku3 ku3.webm w2
 [ ! -e "$work/out/ku3.webm" ] && ok "EG_ku3: the file left its output path" || fail "EG_ku3: still at its output path"
 
-if grep -lF "$rgw_secret_key" "$work"/*.log "$work"/*.out "$work"/*.json 2>/dev/null; then
-  fail "the S3 secret appears in the files above"
-else
-  ok "no S3 secret in the logs or statuses"
-fi
+rgw_check_no_secret "$work"/*.log "$work"/*.out "$work"/*.json
 kill "$wpid" 2>/dev/null || true
 wait "$wpid" 2>/dev/null || true
 stop_room

@@ -20,20 +20,7 @@ rgw_start
 rgw_curl -X PUT -o /dev/null "$rgw_url/rec"
 start_room wseg "$scenarios/four.json"
 worker_config 0.8 10
-cat >>"$work/worker.yaml" <<Y
-storage:
-  prefix: pre
-  s3:
-    access_key: $rgw_access_key
-    secret: $rgw_secret_key
-    endpoint: $rgw_url
-    bucket: rec
-    region: us-east-1
-    force_path_style: true
-    max_retries: 1
-    min_retry_delay: 100ms
-    max_retry_delay: 200ms
-Y
+rgw_storage_yaml pre 1 100ms 200ms >>"$work/worker.yaml"
 # seg_job ID → a room composite writing only segments (2 s) and images (2 s) under ID/.
 seg_job() {
   jq -cn --arg id "$1" '{egress_id: $id, room_composite: {room_name: "four",
@@ -141,11 +128,7 @@ for seg in "${segs[@]}"; do
 done
 [ "${#segs[@]}" -ge 2 ] && [ "$wd_ok" -eq 1 ] && ok "EG_wd's ${#segs[@]} segments were uploaded from the spool and decode" ||
   fail "EG_wd segments: ${#segs[@]}, ok $wd_ok"
-if grep -lF "$rgw_secret_key" "$work"/*.log "$work"/*.out "$work"/*.json 2>/dev/null; then
-  fail "the S3 secret appears in the files above"
-else
-  ok "no S3 secret in the logs or statuses"
-fi
+rgw_check_no_secret "$work"/*.log "$work"/*.out "$work"/*.json
 kill "$wpid" 2>/dev/null || true
 wait "$wpid" 2>/dev/null || true
 stop_room

@@ -20,19 +20,7 @@ rgw_start
 rgw_curl -X PUT -o /dev/null "$rgw_url/rec"
 start_room spool "$scenarios/four.json"
 worker_config 0.8 10
-cat >>"$work/worker.yaml" <<Y
-storage:
-  s3:
-    access_key: $rgw_access_key
-    secret: $rgw_secret_key
-    endpoint: $rgw_url
-    bucket: rec
-    region: us-east-1
-    force_path_style: true
-    max_retries: 1
-    min_retry_delay: 100ms
-    max_retry_delay: 200ms
-Y
+rgw_storage_yaml "" 1 100ms 200ms >>"$work/worker.yaml"
 start_worker w1
 w1=$wpid
 submit EG_sp 0.2 "$(track_job EG_sp alice/camera sp.webm)"
@@ -109,11 +97,7 @@ for _ in $(seq 100); do
 done
 [ -z "$(find "$spool" -name '*.data' -o -name '*.json')" ] && ok "the spool is empty again" || fail "spool left: $(ls "$spool")"
 
-if grep -lF "$rgw_secret_key" "$work"/*.log "$work"/*.out "$work"/*.json 2>/dev/null; then
-  fail "the S3 secret appears in the files above"
-else
-  ok "no S3 secret in the logs or statuses"
-fi
+rgw_check_no_secret "$work"/*.log "$work"/*.out "$work"/*.json
 kill "$wpid" 2>/dev/null || true
 wait "$wpid" 2>/dev/null || true
 stop_room

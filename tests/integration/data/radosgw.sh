@@ -162,3 +162,31 @@ rgw_curl() {
   curl -sS -m 120 --aws-sigv4 "aws:amz:us-east-1:s3" --user "$rgw_access_key:$rgw_secret_key" \
     -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"
 }
+
+# rgw_storage_yaml PREFIX MAX_RETRIES MIN_DELAY MAX_DELAY — a worker config's `storage`
+# block for bucket "rec" of this server (PREFIX "" for none).
+rgw_storage_yaml() {
+  echo "storage:"
+  [ -n "$1" ] && echo "  prefix: $1"
+  cat <<Y
+  s3:
+    access_key: $rgw_access_key
+    secret: $rgw_secret_key
+    endpoint: $rgw_url
+    bucket: rec
+    region: us-east-1
+    force_path_style: true
+    max_retries: $2
+    min_retry_delay: $3
+    max_retry_delay: $4
+Y
+}
+
+# rgw_check_no_secret FILE... — ok/fail (lib.sh): the test user's secret is in none of them.
+rgw_check_no_secret() {
+  if grep -lF "$rgw_secret_key" "$@" 2>/dev/null; then
+    fail "the S3 secret appears in the files above"
+  else
+    ok "no S3 secret in the logs or statuses"
+  fi
+}
