@@ -38,12 +38,7 @@ for id in EG_r2 EG_r3; do
   info_of $id | grep -q 'recording process crashed (signal 9)' && ok "$id says why" ||
     fail "$id error: $(info_of $id | head -c 300)"
 done
-for _ in $(seq 100); do
-  [ "$(rcli XLEN "${prefix}jobs")" = "0" ] && break
-  sleep 0.1
-done
-[ "$(rcli XLEN "${prefix}jobs")" = "0" ] && ok "all three acknowledged" ||
-  fail "still in the stream: $(rcli XLEN "${prefix}jobs")"
+check_acked "all three acknowledged" 100
 kill -0 "$w1" && ok "the worker is still up" || fail "the worker died"
 submit EG_r4 0.2 "$(track_job EG_r4 dave/camera r4.mp4)"
 wait_status EG_r4 EGRESS_ACTIVE 40 && ok "a new job records in a new child" || fail "EG_r4: $(status_of EG_r4)"

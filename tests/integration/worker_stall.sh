@@ -46,12 +46,7 @@ ls "$work/out" >"$work/out.list"
 d=$(decoded_secs "$work/out/stall1.mp4")
 python3 -c "import sys; sys.exit(0 if 14.0 <= float('${d:-0}') <= 30 else 1)" &&
   ok "stall1.mp4 decodes and spans the stall: $d s" || fail "stall1.mp4 duration '$d'"
-for _ in $(seq 50); do
-  [ "$(rcli XLEN "${prefix}jobs")" = "0" ] && break
-  sleep 0.1
-done
-[ "$(rcli XLEN "${prefix}jobs")" = "0" ] && ok "acknowledged" ||
-  fail "still in the stream: $(rcli XLEN "${prefix}jobs")"
+check_acked "acknowledged" 50
 kill -TERM "$w1"
 wait "$w1" && ok "the worker exits 0 on SIGTERM" || fail "worker exit $?"
 finish worker_stall

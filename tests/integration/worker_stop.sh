@@ -35,12 +35,7 @@ check "the final info lists the file with its duration" \
 d=$(decoded_secs "$work/out/stop1.mp4")
 python3 -c "import sys; sys.exit(0 if 4.0 <= float('${d:-0}') <= 12 else 1)" &&
   ok "stop1.mp4 decodes: $d s" || fail "stop1.mp4 duration '$d'"
-for _ in $(seq 50); do
-  [ "$(rcli XLEN "${prefix}jobs")" = "0" ] && break
-  sleep 0.1
-done
-[ "$(rcli XLEN "${prefix}jobs")" = "0" ] && ok "acknowledged" ||
-  fail "still in the stream: $(rcli XLEN "${prefix}jobs")"
+check_acked "acknowledged" 50
 kill -0 "$w1" && ok "the worker is still up" || fail "the worker died"
 curl -s -m 5 "http://127.0.0.1:$hport/metrics" >"$work/metrics.txt" || true
 grep -q 'roomrec_jobs_total{type="room_composite",result="complete"} 1' "$work/metrics.txt" &&

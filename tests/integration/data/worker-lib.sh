@@ -131,3 +131,14 @@ wait_status() {
 decoded_secs() {
   ffprobe -v error -show_entries format=duration -of csv=p=0 "$1" 2>/dev/null | head -1
 }
+
+# check_acked WHAT TRIES — ok/fail: the jobs stream is empty (every job acknowledged and
+# deleted) within TRIES × 0.1 s.
+check_acked() {
+  for _ in $(seq "$2"); do
+    [ "$(rcli XLEN "${prefix}jobs")" = "0" ] && break
+    sleep 0.1
+  done
+  [ "$(rcli XLEN "${prefix}jobs")" = "0" ] && ok "$1" ||
+    fail "still in the stream: $(rcli XLEN "${prefix}jobs")"
+}
