@@ -449,10 +449,18 @@ gboolean rr_upload_spool_retry(const RrWorkerConfig *config, const char *output_
     return rr_storage_spool_retry_full(spool, primary, backup, &up, remaining, uploaded, error);
 }
 
-gboolean rr_upload_label_is_of(const char *label, gpointer egress_id)
+/* What follows @egress_id in @label ("" or "#..."), or NULL when @label is not its. */
+static const char *label_rest(const char *label, const char *egress_id)
 {
     gsize n = strlen(egress_id);
-    return label && strncmp(label, egress_id, n) == 0 && (label[n] == '\0' || label[n] == '#');
+    if (!label || strncmp(label, egress_id, n) != 0 || (label[n] != '\0' && label[n] != '#'))
+        return NULL;
+    return label + n;
+}
+
+gboolean rr_upload_label_is_of(const char *label, gpointer egress_id)
+{
+    return label_rest(label, egress_id) != NULL;
 }
 
 gboolean rr_upload_spooled_of(RrUpload *u, const char *egress_id, GPtrArray *uploaded,
@@ -467,9 +475,8 @@ gboolean rr_upload_spooled_of(RrUpload *u, const char *egress_id, GPtrArray *upl
  * are spooled while the recording still runs. */
 static gboolean label_is_file_of(const char *label, gpointer egress_id)
 {
-    gsize n = strlen(egress_id);
-    return label && strncmp(label, egress_id, n) == 0 &&
-           (label[n] == '\0' || g_str_equal(label + n, MANIFEST_LABEL));
+    const char *rest = label_rest(label, egress_id);
+    return rest && (*rest == '\0' || g_str_equal(rest, MANIFEST_LABEL));
 }
 
 guint rr_upload_spool_count_of(const char *spool_dir, const char *egress_id)
