@@ -172,6 +172,9 @@ struct RrLipsyncTrack {
     gdouble correction;    /* output − RTP timeline */
     gboolean mapped;       /* the correction follows the reference's reports */
     gboolean moving;       /* ...and is on its way to a new target */
+    guint reports;         /* sender reports added, ever */
+    guint over_seen;       /* the reports (this track's and the reference's) last seen */
+    guint over_count;      /* successive report counts with the target out of the dead band */
     /* Arrivals (any thread): the first packet pushed, and how late it came against the
      * least delayed one since (RTP time passed minus arrival time passed, at most). */
     gboolean have_arrival;
@@ -279,6 +282,7 @@ void rr_lipsync_sender_report(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, g
     if (t->fit.n == 0 || ssrc != t->fit_ssrc)
         track_reset_fit(t, ssrc);
     rr_sr_fit_add(&t->fit, rtp_ts, ns - g->base);
+    t->reports++;
     GST_DEBUG("track %u: sender report rtp %u ntp %.1f ms: fit %.1f ms at rtp %u, rate %.1f "
               "(%u of %u reports in), correction %.1f ms",
               t->index, rtp_ts, (gdouble)(ns - g->base) / GST_MSECOND, t->fit.a / GST_MSECOND,
@@ -302,30 +306,26 @@ static gdouble deadband(const RrLipsyncTrack *t, const RrLipsyncTrack *r)
     return MAX((gdouble)RR_LIPSYNC_DEADBAND, 3 * e);
 }
 
-/* The group's reference: an audio track with a fit and output, else the first track
- * with both; without any fit (*@by_reports FALSE), an audio track with output, else
- * the first one with output. Under the lock. */
+/* The group's reference: an audio track with output, else the first track with output;
+ * *@by_reports when its fit is ready. It does not change with which fits are ready:
+ * another track mapped onto it by arrival times until both are, and never audio moved
+ * because the video's reports came first. Under the lock. */
 static RrLipsyncTrack *group_reference(RrLipsyncGroup *g, gboolean *by_reports)
 {
-    for (gint pass = 0; pass < 2; pass++) {
-        RrLipsyncTrack *first = NULL;
-        for (guint i = 0; i < g->tracks->len; i++) {
-            RrLipsyncTrack *t = g_ptr_array_index(g->tracks, i);
-            if (!t->have_out || (pass == 0 && !fit_ready(t)))
-                continue;
-            if (t->audio) {
-                first = t;
-                break;
-            }
-            if (first == NULL)
-                first = t;
+    RrLipsyncTrack *first = NULL;
+    for (guint i = 0; i < g->tracks->len; i++) {
+        RrLipsyncTrack *t = g_ptr_array_index(g->tracks, i);
+        if (!t->have_out)
+            continue;
+        if (t->audio) {
+            first = t;
+            break;
         }
-        if (first != NULL) {
-            *by_reports = pass == 0;
-            return first;
-        }
+        if (first == NULL)
+            first = t;
     }
-    return NULL;
+    *by_reports = first != NULL && fit_ready(first);
+    return first;
 }
 
 /* The output time the reference @r gives sender NTP time @ntp. */
@@ -366,23 +366,49 @@ GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, Gst
             t->warned = TRUE;
         } else if (!reports) {
             /* Arrival times only ever show a track later than first thought, within its
-             * first seconds: followed at once (a burst is seen packet by packet). */
-            if (want != t->correction)
-                GST_DEBUG("track %u: placed on track %u's timeline by arrival times: moved "
-                          "by %.1f ms",
-                          t->index, r->index, (want - t->correction) / GST_MSECOND);
-            t->correction = want;
+             * first seconds. The first placement is at once; after it, only a move of
+             * more than RR_LIPSYNC_ARRIVAL_DEADBAND (a burst, seen packet by packet), made all at
+             * once: the least delayed arrival creeps by fractions of a ms as packets
+             * come, and a composite's output tick shows another frame for any move of a
+             * frame lying near the tick (a frame dropped or shown twice, a 33 ms step). */
+            gdouble diff = want - t->correction;
+            if (!t->have_out || fabs(diff) > (gdouble)RR_LIPSYNC_ARRIVAL_DEADBAND) {
+                if (diff != 0)
+                    GST_DEBUG("track %u: placed on track %u's timeline by arrival times: "
+                              "moved by %.1f ms",
+                              t->index, r->index, diff / GST_MSECOND);
+                t->correction = want;
+            }
             t->mapped = FALSE;
             t->moving = FALSE;
         } else {
             gdouble diff = want - t->correction;
+            gboolean was_moving = t->moving;
+            gboolean over = fabs(diff) > deadband(t, r);
+            /* How many successive reports (of either track) have shown the target out of
+             * the dead band: a fit of a few jittery reports crosses it now and then. */
+            guint seen = t->reports + r->reports;
+            if (!over)
+                t->over_count = 0;
+            else if (seen != t->over_seen)
+                t->over_count++;
+            t->over_seen = seen;
+            gboolean confirmed = over && (t->over_count >= RR_LIPSYNC_CONFIRM || !t->have_out ||
+                                          fabs(diff) > (gdouble)RR_LIPSYNC_JUMP);
             if (!t->mapped) {
                 /* The first mapping by reports (the arrival times' before it). */
                 t->mapped = TRUE;
-                t->moving = fabs(diff) > deadband(t, r);
-            } else if (!t->moving && fabs(diff) > deadband(t, r)) {
-                t->moving = TRUE;
+                GST_DEBUG("track %u: sender reports place it %.1f ms from where it is "
+                          "(dead band %.1f ms)",
+                          t->index, diff / GST_MSECOND, deadband(t, r) / GST_MSECOND);
             }
+            if (!t->moving && confirmed)
+                t->moving = TRUE;
+            if (t->moving && !was_moving)
+                GST_DEBUG("track %u: moving by %.1f ms onto track %u (dead band %.1f ms, %u "
+                          "and %u reports)",
+                          t->index, diff / GST_MSECOND, r->index, deadband(t, r) / GST_MSECOND,
+                          t->fit.n, r->fit.n);
             if (t->moving && (!t->have_out || fabs(diff) > (gdouble)RR_LIPSYNC_JUMP)) {
                 /* A large move is made at once: the RTP timeline's anchor (the first
                  * packet's arrival) can be hundreds of ms off when the first packets came

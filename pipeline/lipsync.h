@@ -21,15 +21,19 @@
  * that by at most RR_LIPSYNC_SLEW of the media time that passes, or at once before its
  * first unit and for moves over RR_LIPSYNC_JUMP (the frames dropped or repeated are the
  * same either way). It only starts moving when the target is more than
- * RR_LIPSYNC_DEADBAND away (or three standard errors of the two fits, if more), and then
- * goes all the way: a fit still settling, or one of a
+ * RR_LIPSYNC_DEADBAND away (or three standard errors of the two fits, if more) at
+ * RR_LIPSYNC_CONFIRM successive reports (or at once for a move over RR_LIPSYNC_JUMP or
+ * before its first unit), and then goes all the way: a fit still settling, or one of a
  * sender whose reports jitter, moves its target by a few ms a report, and every move
  * shifts which frame an output tick shows. Until both tracks have reports,
  * arrival times stand in for them: each track's RTP timeline is anchored on its first
  * packet, which may have come late in a burst; how late, against the least delayed
  * packet of its first RR_LIPSYNC_ARRIVAL_WINDOW, is taken out relative to the
- * reference. A track whose reports stop keeps its
- * last fit. Corrections larger than RR_LIPSYNC_MAX are not made (broken reports).
+ * reference (at once before the track's first unit, afterwards only changes of more than
+ * RR_LIPSYNC_ARRIVAL_DEADBAND). A track whose reports stop keeps its
+ * last fit. Corrections larger than RR_LIPSYNC_MAX are not made (broken reports; a
+ * recorder starved of CPU while it set a track up can see its first packets seconds
+ * late, so it is well above that).
  *
  * THREADS: rr_lipsync_sender_report() on whichever thread pushes RTCP, rr_lipsync_map()
  * on the track's streaming thread; all state is under the group set's one lock. The set
@@ -41,14 +45,16 @@
 
 G_BEGIN_DECLS
 
-#define RR_SR_FIT_WINDOW          32
-#define RR_SR_FIT_MIN_SPAN        (20 * GST_SECOND)
-#define RR_LIPSYNC_SLEW           0.1
-#define RR_LIPSYNC_MAX            (2 * GST_SECOND)
-#define RR_LIPSYNC_JUMP           (60 * GST_MSECOND)
-#define RR_LIPSYNC_ARRIVAL_WINDOW (10 * GST_SECOND)
-#define RR_LIPSYNC_DEADBAND       (20 * GST_MSECOND)
-#define RR_LIPSYNC_MIN_REPORTS    5
+#define RR_SR_FIT_WINDOW            32
+#define RR_SR_FIT_MIN_SPAN          (20 * GST_SECOND)
+#define RR_LIPSYNC_SLEW             0.1
+#define RR_LIPSYNC_MAX              (10 * GST_SECOND)
+#define RR_LIPSYNC_JUMP             (60 * GST_MSECOND)
+#define RR_LIPSYNC_ARRIVAL_WINDOW   (10 * GST_SECOND)
+#define RR_LIPSYNC_DEADBAND         (20 * GST_MSECOND)
+#define RR_LIPSYNC_ARRIVAL_DEADBAND (10 * GST_MSECOND)
+#define RR_LIPSYNC_MIN_REPORTS      5
+#define RR_LIPSYNC_CONFIRM          3
 
 /* The sender-report fit of one RTP stream (a plain value; no lock). */
 typedef struct {

@@ -15,7 +15,7 @@
 # Per mode: a room composite (grid, 1280x720@30, 14 s) and bob's participant egress
 # (640x360@30), then rr-analyze --sync. Asserts per participant and file: ≥ 3 flash/beep
 # pairs (alice ≥ 5 in the composite), each within ±40 ms; missing + duplicated source
-# frames ≤ 0.5 % of the frames spanned; drift ≤ 5 ms/min. Every figure is printed, and a
+# frames ≤ 0.5 % of the frames spanned; drift ≤ 5 ms/min (or ≤ 5 ms over the flashes). Every figure is printed, and a
 # table of all modes at the end ($work/sync_modes.json).
 # Env: RR_SYNC_MODES="clean no_sr" runs only those; RR_SYNC_LOAD=1 runs a CPU hog on
 # both cores while recording; RR_SYNC_SECONDS (14) the composite's length.
@@ -29,6 +29,11 @@ secs=${RR_SYNC_SECONDS:-14}
 max_offset=40
 max_bad_pct=0.5
 max_drift=5
+# A drift is also accepted when all it adds up to over the flashes is within the offsets'
+# resolution: audio onsets in an AAC file move by a few ms (a mix changing when someone
+# joins); 1 ms over 6 s of flashes reads as 10 ms/min.
+# bench/sync_soak.sh's 5-minute recordings give the ms/min that counts.
+drift_resolution=5
 
 hog_pids=()
 start_hog() {
@@ -61,7 +66,7 @@ assess() {
   fi
   jq -c --arg m "$mode" --arg f "$label" --arg l "$load" '{mode: $m, file: $f, who: .name, load: $l, pairs: .count,
     offsets: [.pairs[].offset_ms], mean: .mean_offset_ms, min: .min_offset_ms,
-    max: .max_offset_ms, drift: .drift_ms_per_min, unpaired: .unpaired_flashes,
+    max: .max_offset_ms, drift: .drift_ms_per_min, drift_span: .drift_over_span_ms, unpaired: .unpaired_flashes,
     missing: .frames.missing, duplicated: .frames.duplicated, backwards: .frames.backwards,
     spanned: .frames.source_frames_spanned, bad_pct: .frames.missing_duplicated_percent,
     unreadable: .frames.unreadable, source_fps: .frames.source_fps}' <<<"$p" >>"$summary"
@@ -75,9 +80,10 @@ assess() {
     .frames.missing_duplicated_percent <= $b and .frames.backwards == 0' <<<"$p" >/dev/null &&
     ok "$t: missing + duplicated $(jq '.frames.missing + .frames.duplicated' <<<"$p") of $(jq .frames.source_frames_spanned <<<"$p") source frames" ||
     fail "$t: missing $(jq .frames.missing <<<"$p"), duplicated $(jq .frames.duplicated <<<"$p"), backwards $(jq .frames.backwards <<<"$p") of $(jq .frames.source_frames_spanned <<<"$p") source frames (want ≤ ${max_bad_pct} %)"
-  jq -e --argjson d $max_drift '.drift_ms_per_min != null and (.drift_ms_per_min | fabs) <= $d' <<<"$p" >/dev/null &&
-    ok "$t: drift $(jq .drift_ms_per_min <<<"$p") ms/min" ||
-    fail "$t: drift $(jq .drift_ms_per_min <<<"$p") ms/min (want within ±${max_drift})"
+  jq -e --argjson d $max_drift --argjson r $drift_resolution '.drift_ms_per_min != null and
+    ((.drift_ms_per_min | fabs) <= $d or (.drift_over_span_ms | fabs) <= $r)' <<<"$p" >/dev/null &&
+    ok "$t: drift $(jq .drift_ms_per_min <<<"$p") ms/min ($(jq .drift_over_span_ms <<<"$p") ms over the flashes)" ||
+    fail "$t: drift $(jq .drift_ms_per_min <<<"$p") ms/min, $(jq .drift_over_span_ms <<<"$p") ms over the flashes (want within ±${max_drift} ms/min or ±${drift_resolution} ms)"
 }
 
 for mode in $modes; do

@@ -14,10 +14,10 @@
  * readable frames only), beep onsets of its tone (rr_an_audio_onsets), every flash
  * paired with the nearest beep within 500 ms (offset = beep − flash, whole ms), the offsets'
  * mean/min/max, their drift (least-squares slope against the flash time, ms per
- * minute), and the frame numbers seen in output order: duplicated (the same number again),
- * missing (numbers skipped), backwards, unreadable frames after the first readable one
- * (before_first: the output frames before it), and (missing + duplicated)
- * as a percentage of the source frames spanned. Frames and audio are analysed after the
+ * minute, and what it adds up to over the flashes' span), and the frame numbers seen in output
+ * order: duplicated (the same number again), missing (numbers skipped), backwards, unreadable
+ * frames after the first readable one (before_first: the output frames before it), and (missing +
+ * duplicated) as a percentage of the source frames spanned. Frames and audio are analysed after the
  * decode; rr_an_sync_frame runs on the video streaming thread.
  */
 #include "rr-analyze.h"
@@ -264,9 +264,18 @@ static void rr_an_sync_pairs(JsonBuilder *b, GArray *von, GArray *aon)
         }
         span = (z - a) / 1e9;
     }
+    gboolean fit = count >= 3 && span >= 4 && den > 0;
+    double slope = fit ? (count * sto - st * so) / den : 0;
     json_builder_set_member_name(b, "drift_ms_per_min");
-    if (count >= 3 && span >= 4 && den > 0)
-        json_builder_add_double_value(b, rr_an_round((count * sto - st * so) / den, 0.01));
+    if (fit)
+        json_builder_add_double_value(b, rr_an_round(slope, 0.01));
+    else
+        json_builder_add_null_value(b);
+    /* What that drift adds up to over the flashes' span: a short recording's ms/min is
+     * mostly the offsets' resolution (about a ms) over its few seconds. */
+    json_builder_set_member_name(b, "drift_over_span_ms");
+    if (fit)
+        json_builder_add_double_value(b, rr_an_round(slope * span / 60, 0.01));
     else
         json_builder_add_null_value(b);
 }

@@ -219,6 +219,66 @@ static void test_arrival(void)
     g_assert_cmpint(rr_lipsync_get_correction(audio), ==, 0);
 }
 
+/* The video's reports come seconds before the audio's (another stream, another RTCP
+ * schedule): the audio stays the reference throughout, its output exactly its timeline;
+ * the video follows the arrival times, then the reports once both fits are ready. */
+static void test_video_reports_first(void)
+{
+    g_autoptr(RrLipsync) ls = rr_lipsync_new();
+    RrLipsyncTrack *audio = rr_lipsync_add_track(ls, "p", 0, 48000, TRUE);
+    RrLipsyncTrack *video = rr_lipsync_add_track(ls, "p", 1, 90000, FALSE);
+    const gdouble late = 50 * MS; /* the video's timeline anchor */
+    for (guint ms = 0; ms <= 20000; ms += 20) {
+        gdouble c = ms * MS;
+        guint32 a_rtp = (guint32)(c * 48000 / 1e9), v_rtp = (guint32)llround(c * 90000 / 1e9);
+        if (ms % 1000 == 500) {
+            rr_lipsync_sender_report(video, 2, v_rtp, ntp_of(c));
+            if (ms > 8000)
+                rr_lipsync_sender_report(audio, 1, a_rtp, ntp_of(c));
+        }
+        rr_lipsync_packet_arrived(audio, 1, a_rtp, (GstClockTime)(1e9 + c));
+        g_assert_cmpuint(rr_lipsync_map(audio, 1, a_rtp, (GstClockTime)(1e9 + c)), ==,
+                         (GstClockTime)(1e9 + c));
+        if (ms % 40 != 0)
+            continue;
+        rr_lipsync_packet_arrived(video, 2, v_rtp, (GstClockTime)(1e9 + c));
+        rr_lipsync_map(video, 2, v_rtp, (GstClockTime)(1e9 + late + c));
+    }
+    g_assert_cmpint(rr_lipsync_get_correction(audio), ==, 0);
+    g_assert_cmpfloat(fabs((gdouble)rr_lipsync_get_correction(video) + late), <=,
+                      RR_LIPSYNC_DEADBAND);
+}
+
+/* No reports, arrivals that jitter by up to 4 ms: the least delayed arrival creeps as
+ * packets come, but after its first placement the video does not follow moves that
+ * small (each would shift which composite tick shows a frame lying near one). */
+static void test_arrival_jitter(void)
+{
+    g_autoptr(RrLipsync) ls = rr_lipsync_new();
+    RrLipsyncTrack *audio = rr_lipsync_add_track(ls, "p", 0, 48000, TRUE);
+    RrLipsyncTrack *video = rr_lipsync_add_track(ls, "p", 1, 90000, FALSE);
+    const gdouble t0 = 1e9;
+    GRand *rand = g_rand_new_with_seed(7);
+    gint64 first = G_MININT64;
+    for (guint ms = 0; ms <= 5000; ms += 20) {
+        gdouble c = ms * MS;
+        rr_lipsync_packet_arrived(audio, 1, ms * 48,
+                                  (GstClockTime)(t0 + c + g_rand_double_range(rand, 0, 4) * MS));
+        rr_lipsync_map(audio, 1, ms * 48, (GstClockTime)(t0 + c));
+        if (ms % 40 != 0)
+            continue;
+        rr_lipsync_packet_arrived(video, 2, ms * 90,
+                                  (GstClockTime)(t0 + c + g_rand_double_range(rand, 0, 4) * MS));
+        rr_lipsync_map(video, 2, ms * 90, (GstClockTime)(t0 + c));
+        gint64 now = rr_lipsync_get_correction(video);
+        if (first == G_MININT64)
+            first = now;
+        g_assert_cmpint(now, ==, first);
+    }
+    g_assert_cmpint(llabs(first), <=, 4 * MS);
+    g_rand_free(rand);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -231,5 +291,7 @@ int main(int argc, char **argv)
     g_test_add_func("/lipsync/group", test_group);
     g_test_add_func("/lipsync/first-and-broken", test_first_and_broken);
     g_test_add_func("/lipsync/arrival", test_arrival);
+    g_test_add_func("/lipsync/video-reports-first", test_video_reports_first);
+    g_test_add_func("/lipsync/arrival-jitter", test_arrival_jitter);
     return g_test_run();
 }
