@@ -153,6 +153,8 @@ typedef struct {
     gboolean have_base;
     gint64 base; /* NTP (ns) of the group's first report: fits are relative to it */
     GPtrArray *tracks;
+    gdouble shift; /* added to every track's output: the sender's clock drift taken out */
+    guint slips;
 } RrLipsyncGroup;
 
 struct RrLipsyncTrack {
@@ -182,6 +184,15 @@ struct RrLipsyncTrack {
     GstClockTime arrival0;
     gdouble late;
     gboolean warned;
+    /* Clock drift (any thread): the RTP time since the first packet, extended past wraps;
+     * the least delay (arrival time passed minus RTP time passed) of the current window
+     * and where the window started; the delay the group's shift is measured from. */
+    guint32 drift_last_rtp;
+    gint64 drift_ticks;
+    GstClockTime drift_window_start;
+    gdouble drift_window_min;
+    gboolean have_drift_base;
+    gdouble drift_base;
 };
 
 struct RrLipsync {
@@ -356,7 +367,8 @@ GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, Gst
         gboolean reports = by_reports && fit_ready(t) && rr_sr_fit_ntp(&t->fit, rtp_ts, &ntp);
         /* With reports: through the two fits. Without: both tracks' content placed at
          * its least delayed arrival, moved as the reference is. */
-        gdouble want = reports ? reference_out(r, ntp) - tl : r->late + r->correction - t->late;
+        gdouble want = reports ? reference_out(r, ntp) - tl - t->group->shift
+                               : r->late + r->correction - t->late;
         if (fabs(want) > (gdouble)RR_LIPSYNC_MAX) {
             if (!t->warned)
                 GST_WARNING("track %u: %s place it %.0f ms from its group's reference track "
@@ -426,7 +438,7 @@ GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, Gst
                 t->moving = FALSE;
         }
     }
-    gdouble out = MAX(tl + t->correction, 0);
+    gdouble out = MAX(tl + t->correction + t->group->shift, 0);
     if (t->have_out && out < t->last_out && (gint32)(rtp_ts - t->last_rtp) >= 0)
         out = t->last_out; /* never backwards while the RTP timestamps go forwards */
     t->have_out = TRUE;
@@ -441,6 +453,44 @@ GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, Gst
     return (GstClockTime)llround(out);
 }
 
+/* Clock drift of the group's reference @t, at the close of one of its arrival windows
+ * whose least delay was @min: a sender whose clock runs slow delivers its media later
+ * and later against its RTP timeline, and the composite's deadlines would pass it by
+ * after a while (its media dropped). Once the least delay has grown by RR_LIPSYNC_SLIP,
+ * the whole group moves later by as much, at once (a gap of that length in its audio,
+ * a frame held in its video: once every RR_LIPSYNC_SLIP / drift, 33 min at 100 ppm),
+ * and stays lined up. Under the lock. */
+static void drift_window_closed(RrLipsyncTrack *t, gdouble min)
+{
+    RrLipsyncGroup *g = t->group;
+    if (!t->have_drift_base) {
+        t->have_drift_base = TRUE;
+        t->drift_base = min;
+        return;
+    }
+    gboolean by_reports;
+    if (group_reference(g, &by_reports) != t)
+        return;
+    gdouble lag = min - t->drift_base;
+    /* Only later: media that comes earlier and earlier (a fast clock) waits longer in the
+     * queues before the mixers, which hold seconds of it (hours at 100 ppm); moving the
+     * group back would overlap its audio with itself. */
+    if (lag < (gdouble)RR_LIPSYNC_SLIP)
+        return;
+    g->shift += lag;
+    g->slips++;
+    t->drift_base = min;
+    for (guint i = 0; i < g->tracks->len; i++) {
+        RrLipsyncTrack *o = g_ptr_array_index(g->tracks, i);
+        o->drift_base += o == t ? 0 : lag;
+    }
+    GST_INFO("group %s: its media comes %.0f ms %s against its RTP timeline than at the "
+             "start (sender clock drift): all its tracks moved by %.0f ms (%u moves, %.0f "
+             "ms in all)",
+             g->name, fabs(lag) / GST_MSECOND, lag > 0 ? "later" : "earlier", lag / GST_MSECOND,
+             g->slips, g->shift / GST_MSECOND);
+}
+
 void rr_lipsync_packet_arrived(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts,
                                GstClockTime arrival)
 {
@@ -448,15 +498,35 @@ void rr_lipsync_packet_arrived(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts,
         return;
     RrLipsync *ls = t->set;
     g_mutex_lock(&ls->lock);
-    if (!t->have_arrival || ssrc != t->arrival_ssrc) {
+    if (!t->have_arrival || ssrc != t->arrival_ssrc || arrival < t->arrival0) {
         t->have_arrival = TRUE;
         t->arrival_ssrc = ssrc;
         t->arrival_rtp0 = rtp_ts;
         t->arrival0 = arrival;
         t->late = 0;
-    } else if (arrival - t->arrival0 < RR_LIPSYNC_ARRIVAL_WINDOW && arrival >= t->arrival0) {
-        gdouble rtp = (gdouble)(gint32)(rtp_ts - t->arrival_rtp0) * GST_SECOND / t->rate;
-        t->late = MAX(t->late, rtp - (gdouble)(arrival - t->arrival0));
+        t->drift_last_rtp = rtp_ts;
+        t->drift_ticks = 0;
+        t->drift_window_start = arrival;
+        t->drift_window_min = 0;
+        t->have_drift_base = FALSE;
+        g_mutex_unlock(&ls->lock);
+        return;
+    }
+    gint32 step = (gint32)(rtp_ts - t->drift_last_rtp);
+    if (step > 0) {
+        t->drift_ticks += step;
+        t->drift_last_rtp = rtp_ts;
+    }
+    gdouble rtp = (gdouble)(t->drift_ticks + MIN(step, 0)) * GST_SECOND / t->rate;
+    gdouble delay = (gdouble)(arrival - t->arrival0) - rtp;
+    if (arrival - t->arrival0 < RR_LIPSYNC_ARRIVAL_WINDOW)
+        t->late = MAX(t->late, -delay);
+    if (arrival - t->drift_window_start >= RR_LIPSYNC_ARRIVAL_WINDOW) {
+        drift_window_closed(t, t->drift_window_min);
+        t->drift_window_start = arrival;
+        t->drift_window_min = delay;
+    } else {
+        t->drift_window_min = MIN(t->drift_window_min, delay);
     }
     g_mutex_unlock(&ls->lock);
 }

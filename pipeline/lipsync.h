@@ -35,6 +35,13 @@
  * recorder starved of CPU while it set a track up can see its first packets seconds
  * late, so it is well above that).
  *
+ * A sender's clock that runs slow delivers its media later and later against the
+ * receiver's clock (100 ppm: 0.36 s an hour), and the composite's deadlines would pass
+ * it by after hours: the least delay of the reference's packets is taken over every
+ * RR_LIPSYNC_ARRIVAL_WINDOW, and once it has grown by RR_LIPSYNC_SLIP since the first
+ * window, every track of the group moves later by as much at once (a short gap). A fast
+ * clock's media waits longer in the queues before the mixers instead.
+ *
  * THREADS: rr_lipsync_sender_report() on whichever thread pushes RTCP, rr_lipsync_map()
  * on the track's streaming thread; all state is under the group set's one lock. The set
  * owns its groups and tracks; it must outlive every caller.
@@ -55,6 +62,7 @@ G_BEGIN_DECLS
 #define RR_LIPSYNC_ARRIVAL_DEADBAND (10 * GST_MSECOND)
 #define RR_LIPSYNC_MIN_REPORTS      5
 #define RR_LIPSYNC_CONFIRM          3
+#define RR_LIPSYNC_SLIP             (200 * GST_MSECOND)
 
 /* The sender-report fit of one RTP stream (a plain value; no lock). */
 typedef struct {

@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # labels: record,timing,c
-# ctest: manual (not registered until the pipeline passes it: issue 13; see tests/CMakeLists.txt)
 # Lip sync and frame exactness of composites and participant egress against the test
 # room's timing modes (issue 13), each a short recording of tests/testroom/scenarios/
 # sync.json: alice (VP8, 500 Hz) from the start, bob (H264, 1 kHz) joining at 4 s, both

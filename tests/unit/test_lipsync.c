@@ -279,6 +279,38 @@ static void test_arrival_jitter(void)
     g_rand_free(rand);
 }
 
+/* A sender whose clock runs 0.1 % slow, no reports, 5 minutes: its media comes later and
+ * later against its RTP timeline. Once that reaches RR_LIPSYNC_SLIP, both tracks move by
+ * it at once, together: the output never falls more than about RR_LIPSYNC_SLIP behind the
+ * arrivals (the composite's latency would run out after a while), and audio and video
+ * stay lined up. */
+static void test_clock_drift(void)
+{
+    g_autoptr(RrLipsync) ls = rr_lipsync_new();
+    RrLipsyncTrack *audio = rr_lipsync_add_track(ls, "p", 0, 48000, TRUE);
+    RrLipsyncTrack *video = rr_lipsync_add_track(ls, "p", 1, 90000, FALSE);
+    const gdouble t0 = 1e9, slow = 1 - 0.001;
+    gdouble max_behind = 0, last_behind = 0;
+    for (guint ms = 0; ms <= 300000; ms += 20) {
+        gdouble c = ms * MS, media = c * slow; /* the sender's own time */
+        guint32 a_rtp = (guint32)llround(media * 48000 / 1e9);
+        rr_lipsync_packet_arrived(audio, 1, a_rtp, (GstClockTime)(t0 + c));
+        GstClockTime a_out = rr_lipsync_map(audio, 1, a_rtp, (GstClockTime)(t0 + media));
+        last_behind = t0 + c - (gdouble)a_out;
+        max_behind = MAX(max_behind, last_behind);
+        if (ms % 40 != 0)
+            continue;
+        guint32 v_rtp = (guint32)llround(media * 90000 / 1e9);
+        rr_lipsync_packet_arrived(video, 2, v_rtp, (GstClockTime)(t0 + c));
+        GstClockTime v_out = rr_lipsync_map(video, 2, v_rtp, (GstClockTime)(t0 + media));
+        g_assert_cmpfloat(fabs((gdouble)v_out - (gdouble)a_out), <=, 1 * MS);
+    }
+    /* Without the moves it would be 300 ms behind by now. */
+    g_assert_cmpfloat(max_behind, <=, RR_LIPSYNC_SLIP + 15 * MS);
+    g_assert_cmpfloat(last_behind, <, 150 * MS);
+    g_assert_cmpint(rr_lipsync_get_correction(audio), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -293,5 +325,6 @@ int main(int argc, char **argv)
     g_test_add_func("/lipsync/arrival", test_arrival);
     g_test_add_func("/lipsync/video-reports-first", test_video_reports_first);
     g_test_add_func("/lipsync/arrival-jitter", test_arrival_jitter);
+    g_test_add_func("/lipsync/clock-drift", test_clock_drift);
     return g_test_run();
 }
