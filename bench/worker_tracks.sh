@@ -99,6 +99,9 @@ wait_all() {
   return 1
 }
 
+# dir_bytes DIR → the bytes of the files in DIR (what the recordings have written)
+dir_bytes() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+
 # worker_round NAME NVIDEO NAUDIO [ROOMREC]: one fresh worker (ROOMREC worker, default
 # this build's) records the first NVIDEO video and NAUDIO audio tracks at once;
 # measured into $work/NAME.json, COMPLETE count in $work/NAME.complete
@@ -134,7 +137,11 @@ worker_round() {
   echo "$name: $what egresses ACTIVE after $((SECONDS - t0)) s; settling 5 s, measuring $secs s"
   sleep 5
   cut -d' ' -f1 /proc/loadavg >"$work/$name.load"
+  local b0 b1
+  b0=$(dir_bytes "$work/$name")
   python3 "$proctree" "$secs" "$wpid" "$room_pid" >"$work/$name.json"
+  b1=$(dir_bytes "$work/$name")
+  echo $((b1 - b0)) >"$work/$name.bytes"
   for id in "${ids[@]}"; do "$roomrec" stop --redis "127.0.0.1:$rport" --prefix "$prefix" "$id" >/dev/null; done
   wait_all '^EGRESS_(COMPLETE|FAILED|ABORTED|LIMIT_REACHED)$' 60 "${ids[@]}"
   local done=0
@@ -208,13 +215,17 @@ def load(name):
 def loadavg(name):
     p = os.path.join(work, name + ".load")
     return float(open(p).read()) if os.path.exists(p) else -1.0
+def written(name):
+    p = os.path.join(work, name + ".bytes")
+    return int(open(p).read()) if os.path.exists(p) else 0
 def complete(name):
     p = os.path.join(work, name + ".complete")
     return int(open(p).read()) if os.path.exists(p) else 0
 res = {"bench": "worker_tracks", "video_tracks": nv, "audio_tracks": na,
        "video_kbps": int(kbps), "video_size": size}
 print()
-print(f"{'':24} {'CPU %/track':>12} {'PSS MB/track':>13} {'RSS MB/track':>13} {'procs':>6} {'room CPU %':>11} {'load':>5}")
+print(f"{'':24} {'CPU %/track':>12} {'PSS MB/track':>13} {'RSS MB/track':>13} {'procs':>6} {'room CPU %':>11} "
+      f"{'load':>5} {'rec kbit/s':>10} {'CPU ms/MB':>9}")
 def worker_row(name, nvid, naud):
     r = load(name)
     if not r:
@@ -230,7 +241,11 @@ def worker_row(name, nvid, naud):
             "rss_mb_per_track": round(me["peak_rss_kb"] / 1024 / n, 2), "procs": me["procs"],
             "room_cpu_percent": round(100 * t[room]["cpu_s"] / w, 1),
             "complete": complete(name), "tracks": n, "video": nvid, "audio": naud,
-            "load_average": loadavg(name)}
+            "load_average": loadavg(name),
+            # what the room managed to send, as recorded: CPU per recorded MB compares
+            # rounds in which the room (short of CPU) sent at different rates
+            "recorded_kbit_s": round(8 * written(name) / w / 1000, 1),
+            "cpu_ms_per_mb": round(1000 * me["cpu_s"] / max(written(name) / 1e6, 1e-9), 1)}
 rounds = []
 for line in open(os.path.join(work, "rounds")):
     name, nvid, naud, build = line.split()
@@ -246,7 +261,7 @@ for line in open(os.path.join(work, "rounds")):
         label = f"{label[8:]} {build}"
     print(f"{label:24} {row['cpu_percent_per_track']:12.2f} {row['pss_mb_per_track']:13.1f} "
           f"{row['rss_mb_per_track']:13.1f} {row['procs']:6d} {row['room_cpu_percent']:11.0f} "
-          f"{row['load_average']:5.1f}" +
+          f"{row['load_average']:5.1f} {row['recorded_kbit_s']:10.0f} {row['cpu_ms_per_mb']:9.0f}" +
           (f"   {row['cpu_percent']:.1f}% = {row['ratio']:.2f}x budget" if kind == "mixed" else ""))
 def median(xs):
     xs = sorted(xs)
@@ -259,7 +274,8 @@ for kind in ("video", "audio", "mixed"):
         key = "worker_" + kind + ("_before" if build == "before" else "")
         m = dict(sel[-1])
         for f in ("cpu_percent", "cpu_percent_per_track", "ratio", "pss_mb_per_track",
-                  "rss_mb_per_track", "room_cpu_percent", "load_average"):
+                  "rss_mb_per_track", "room_cpu_percent", "load_average", "recorded_kbit_s",
+                  "cpu_ms_per_mb"):
             m[f] = round(median([x[f] for x in sel]), 3)
         m["rounds"] = len(sel)
         m["complete"] = sum(x["complete"] for x in sel)
@@ -272,6 +288,8 @@ for kind in ("video", "audio", "mixed"):
                   + " / ".join(f"{x['cpu_percent_per_track']:.2f}" for x in sel)
                   + f" -> {m['cpu_percent_per_track']:.2f} % per track"
                   + (f", {m['ratio']:.2f}x budget" if kind == "mixed" else "")
+                  + "; CPU ms per recorded MB " + " / ".join(f"{x['cpu_ms_per_mb']:.0f}" for x in sel)
+                  + f" -> {m['cpu_ms_per_mb']:.0f}"
                   + f" (load " + " / ".join(f"{x['load_average']:.1f}" for x in sel) + ")")
 r = load("plain")
 if r:
