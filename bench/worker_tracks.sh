@@ -199,7 +199,7 @@ for rep in $(seq "$repeat"); do
     mixed) args=("$nv" "$na") ;;
     *) echo "worker_tracks: unknown round $r in BENCH_WORKER_ROUNDS" >&2; continue ;;
     esac
-    [ "$r" = mixed ] && { [ "$nv" -gt 0 ] && [ "$na" -gt 0 ] || continue; }
+    if [ "$r" = mixed ] && { [ "$nv" -eq 0 ] || [ "$na" -eq 0 ]; }; then continue; fi
     [ -n "$compare" ] && worker_round "worker-$r-before$suffix" "${args[@]}" "$compare/worker/roomrec"
     worker_round "worker-$r$suffix" "${args[@]}"
   done
