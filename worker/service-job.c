@@ -49,6 +49,27 @@ static void notify(RrServiceJob *j)
     rr_webhook_notifier_notify_json(j->svc->webhooks, event, j->q->egress_id, j->info);
 }
 
+/* A copy of an earlier part's file result: listed under its ".part" name because its
+ * dead worker's child had not finalised it when this part began, it gets its final
+ * name once the child (which outlives its worker) has renamed it. */
+static JsonNode *prev_file(JsonNode *el)
+{
+    JsonNode *copy = json_node_copy(el);
+    if (!JSON_NODE_HOLDS_OBJECT(copy))
+        return copy;
+    JsonObject *f = json_node_get_object(copy);
+    const char *loc = json_object_get_string_member_with_default(f, "location", NULL);
+    if (loc && g_str_has_suffix(loc, ".part") && !g_file_test(loc, G_FILE_TEST_EXISTS)) {
+        g_autofree char *final = g_strndup(loc, strlen(loc) - strlen(".part"));
+        if (g_file_test(final, G_FILE_TEST_IS_REGULAR)) {
+            g_autofree char *base = g_path_get_basename(final);
+            json_object_set_string_member(f, "filename", base);
+            json_object_set_string_member(f, "location", final);
+        }
+    }
+    return copy;
+}
+
 /* The child's info with the earlier parts' files in front of its own; while it runs
  * without a file result yet, the file being written is listed (so that a part whose
  * worker dies is still listed by the next part). */
@@ -58,7 +79,7 @@ static JsonNode *merge_files(RrServiceJob *j, JsonNode *child_info)
     JsonObject *o = json_node_get_object(n);
     JsonArray *files = json_array_new();
     for (guint i = 0; j->prev_files && i < json_array_get_length(j->prev_files); i++)
-        json_array_add_element(files, json_node_copy(json_array_get_element(j->prev_files, i)));
+        json_array_add_element(files, prev_file(json_array_get_element(j->prev_files, i)));
     JsonArray *own = json_object_has_member(o, "fileResults") &&
                              JSON_NODE_HOLDS_ARRAY(json_object_get_member(o, "fileResults"))
                          ? json_object_get_array_member(o, "fileResults")
