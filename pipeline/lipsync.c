@@ -153,7 +153,10 @@ typedef struct {
     gboolean have_base;
     gint64 base; /* NTP (ns) of the group's first report: fits are relative to it */
     GPtrArray *tracks;
-    gdouble shift; /* added to every track's output: the sender's clock drift taken out */
+    /* Added to every track's output (the sender's clock drift taken out): @shift from
+     * output time @shift_at on (before the shift, as lined up), @shift_before until then,
+     * so that what was captured at one moment gets the same shift in every track. */
+    gdouble shift, shift_before, shift_at;
     guint slips;
 } RrLipsyncGroup;
 
@@ -170,6 +173,7 @@ struct RrLipsyncTrack {
     gboolean have_out; /* the last packet mapped: */
     guint32 last_rtp;
     gdouble last_out;      /* its output time (ns) */
+    gdouble last_pre;      /* ...before the group's shift */
     gdouble last_timeline; /* its RTP timeline time (ns) */
     gdouble correction;    /* output − RTP timeline */
     gboolean mapped;       /* the correction follows the reference's reports */
@@ -193,6 +197,7 @@ struct RrLipsyncTrack {
     gdouble drift_window_min;
     gboolean have_drift_base;
     gdouble drift_base;
+    gdouble drift_prev; /* the previous packet's delay */
 };
 
 struct RrLipsync {
@@ -344,7 +349,7 @@ static gdouble reference_out(const RrLipsyncTrack *r, gdouble ntp)
 {
     gdouble ticks = (ntp - r->fit.a) / r->fit.b; /* relative to r->fit.rtp0 */
     gdouble last = (gdouble)(gint32)(r->last_rtp - r->fit.rtp0);
-    return r->last_out + (ticks - last) * (gdouble)GST_SECOND / r->rate;
+    return r->last_pre + (ticks - last) * (gdouble)GST_SECOND / r->rate;
 }
 
 GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, GstClockTime timeline)
@@ -367,8 +372,7 @@ GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, Gst
         gboolean reports = by_reports && fit_ready(t) && rr_sr_fit_ntp(&t->fit, rtp_ts, &ntp);
         /* With reports: through the two fits. Without: both tracks' content placed at
          * its least delayed arrival, moved as the reference is. */
-        gdouble want = reports ? reference_out(r, ntp) - tl - t->group->shift
-                               : r->late + r->correction - t->late;
+        gdouble want = reports ? reference_out(r, ntp) - tl : r->late + r->correction - t->late;
         if (fabs(want) > (gdouble)RR_LIPSYNC_MAX) {
             if (!t->warned)
                 GST_WARNING("track %u: %s place it %.0f ms from its group's reference track "
@@ -438,12 +442,15 @@ GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, Gst
                 t->moving = FALSE;
         }
     }
-    gdouble out = MAX(tl + t->correction + t->group->shift, 0);
+    RrLipsyncGroup *g = t->group;
+    gdouble pre = tl + t->correction;
+    gdouble out = MAX(pre + (pre >= g->shift_at ? g->shift : g->shift_before), 0);
     if (t->have_out && out < t->last_out && (gint32)(rtp_ts - t->last_rtp) >= 0)
         out = t->last_out; /* never backwards while the RTP timestamps go forwards */
     t->have_out = TRUE;
     t->last_rtp = rtp_ts;
     t->last_out = out;
+    t->last_pre = pre;
     t->last_timeline = tl;
     g_mutex_unlock(&ls->lock);
     GST_LOG("track %u: rtp %u timeline %" GST_TIME_FORMAT " -> %" GST_TIME_FORMAT
@@ -477,6 +484,16 @@ static void drift_window_closed(RrLipsyncTrack *t, gdouble min)
      * group back would overlap its audio with itself. */
     if (lag < (gdouble)RR_LIPSYNC_SLIP)
         return;
+    /* From just after the furthest any track of the group has got: each track shifts
+     * from the same content on. */
+    gdouble at = -G_MAXDOUBLE;
+    for (guint i = 0; i < g->tracks->len; i++) {
+        RrLipsyncTrack *o = g_ptr_array_index(g->tracks, i);
+        if (o->have_out)
+            at = MAX(at, o->last_pre + 1);
+    }
+    g->shift_before = g->shift;
+    g->shift_at = at;
     g->shift += lag;
     g->slips++;
     t->drift_base = min;
@@ -509,6 +526,7 @@ void rr_lipsync_packet_arrived(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts,
         t->drift_window_start = arrival;
         t->drift_window_min = 0;
         t->have_drift_base = FALSE;
+        t->drift_prev = 0;
         g_mutex_unlock(&ls->lock);
         return;
     }
@@ -519,6 +537,15 @@ void rr_lipsync_packet_arrived(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts,
     }
     gdouble rtp = (gdouble)(t->drift_ticks + MIN(step, 0)) * GST_SECOND / t->rate;
     gdouble delay = (gdouble)(arrival - t->arrival0) - rtp;
+    gdouble jump = delay - t->drift_prev;
+    t->drift_prev = delay;
+    if (fabs(jump) > (gdouble)GST_SECOND) {
+        /* A break in the RTP timeline from one packet to the next (a sender that stopped
+         * its RTP clock while paused, or restarted it): the timeline is re-anchored there
+         * (rtp-timeline.h), so this is no drift: the measure moves with it. */
+        t->drift_base += jump;
+        t->drift_window_min += jump;
+    }
     if (arrival - t->arrival0 < RR_LIPSYNC_ARRIVAL_WINDOW)
         t->late = MAX(t->late, -delay);
     if (arrival - t->drift_window_start >= RR_LIPSYNC_ARRIVAL_WINDOW) {

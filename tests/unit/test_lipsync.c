@@ -290,25 +290,52 @@ static void test_clock_drift(void)
     RrLipsyncTrack *audio = rr_lipsync_add_track(ls, "p", 0, 48000, TRUE);
     RrLipsyncTrack *video = rr_lipsync_add_track(ls, "p", 1, 90000, FALSE);
     const gdouble t0 = 1e9, slow = 1 - 0.001;
+    const guint lag_ms = 300; /* the video is mapped this much after the audio */
+    const guint n = 300000 / 20 + 1;
+    g_autofree GstClockTime *a_outs = g_new0(GstClockTime, n);
     gdouble max_behind = 0, last_behind = 0;
     for (guint ms = 0; ms <= 300000; ms += 20) {
         gdouble c = ms * MS, media = c * slow; /* the sender's own time */
         guint32 a_rtp = (guint32)llround(media * 48000 / 1e9);
         rr_lipsync_packet_arrived(audio, 1, a_rtp, (GstClockTime)(t0 + c));
-        GstClockTime a_out = rr_lipsync_map(audio, 1, a_rtp, (GstClockTime)(t0 + media));
-        last_behind = t0 + c - (gdouble)a_out;
+        a_outs[ms / 20] = rr_lipsync_map(audio, 1, a_rtp, (GstClockTime)(t0 + media));
+        last_behind = t0 + c - (gdouble)a_outs[ms / 20];
         max_behind = MAX(max_behind, last_behind);
-        if (ms % 40 != 0)
+        if (ms % 40 != 0 || ms < lag_ms)
             continue;
-        guint32 v_rtp = (guint32)llround(media * 90000 / 1e9);
-        rr_lipsync_packet_arrived(video, 2, v_rtp, (GstClockTime)(t0 + c));
-        GstClockTime v_out = rr_lipsync_map(video, 2, v_rtp, (GstClockTime)(t0 + media));
-        g_assert_cmpfloat(fabs((gdouble)v_out - (gdouble)a_out), <=, 1 * MS);
+        /* The video captured (and arrived) lag_ms earlier, mapped only now: behind a
+         * longer queue than the audio's. */
+        gdouble vc = (ms - lag_ms) * MS, vmedia = vc * slow;
+        guint32 v_rtp = (guint32)llround(vmedia * 90000 / 1e9);
+        rr_lipsync_packet_arrived(video, 2, v_rtp, (GstClockTime)(t0 + vc));
+        GstClockTime v_out = rr_lipsync_map(video, 2, v_rtp, (GstClockTime)(t0 + vmedia));
+        /* Lined up with the audio captured at the same moment, also across the moves. */
+        g_assert_cmpfloat(fabs((gdouble)v_out - (gdouble)a_outs[(ms - lag_ms) / 20]), <=, 2 * MS);
     }
     /* Without the moves it would be 300 ms behind by now. */
     g_assert_cmpfloat(max_behind, <=, RR_LIPSYNC_SLIP + 15 * MS);
     g_assert_cmpfloat(last_behind, <, 150 * MS);
     g_assert_cmpint(rr_lipsync_get_correction(audio), ==, 0);
+}
+
+/* A sender that stops its RTP clock while paused: 5 s without packets, then its RTP
+ * time carries on from where it stopped. The RTP timeline re-anchors there (it is given
+ * here as the caller's timeline would be); that is no clock drift, and the group does
+ * not move. */
+static void test_paused_rtp_clock(void)
+{
+    g_autoptr(RrLipsync) ls = rr_lipsync_new();
+    RrLipsyncTrack *audio = rr_lipsync_add_track(ls, "p", 0, 48000, TRUE);
+    const gdouble t0 = 1e9, pause = 5e9;
+    for (guint ms = 0; ms <= 60000; ms += 20) {
+        if (ms > 20000 && ms < 25000)
+            continue; /* paused */
+        gdouble c = ms * MS, media = ms > 20000 ? c - pause : c;
+        guint32 rtp = (guint32)llround(media * 48000 / 1e9);
+        rr_lipsync_packet_arrived(audio, 1, rtp, (GstClockTime)(t0 + c));
+        GstClockTime out = rr_lipsync_map(audio, 1, rtp, (GstClockTime)(t0 + c));
+        g_assert_cmpuint(out, ==, (GstClockTime)(t0 + c));
+    }
 }
 
 int main(int argc, char **argv)
@@ -326,5 +353,6 @@ int main(int argc, char **argv)
     g_test_add_func("/lipsync/video-reports-first", test_video_reports_first);
     g_test_add_func("/lipsync/arrival-jitter", test_arrival_jitter);
     g_test_add_func("/lipsync/clock-drift", test_clock_drift);
+    g_test_add_func("/lipsync/paused-rtp-clock", test_paused_rtp_clock);
     return g_test_run();
 }
