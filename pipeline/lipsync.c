@@ -184,7 +184,7 @@ struct RrLipsyncTrack {
     /* Arrivals (any thread): the first packet pushed, and how late it came against the
      * least delayed one since (RTP time passed minus arrival time passed, at most). */
     gboolean have_arrival;
-    guint32 arrival_ssrc, arrival_rtp0;
+    guint32 arrival_ssrc;
     GstClockTime arrival0;
     gdouble late;
     gboolean warned;
@@ -518,7 +518,6 @@ void rr_lipsync_packet_arrived(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts,
     if (!t->have_arrival || ssrc != t->arrival_ssrc || arrival < t->arrival0) {
         t->have_arrival = TRUE;
         t->arrival_ssrc = ssrc;
-        t->arrival_rtp0 = rtp_ts;
         t->arrival0 = arrival;
         t->late = 0;
         t->drift_last_rtp = rtp_ts;

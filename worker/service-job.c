@@ -49,9 +49,9 @@ static void notify(RrServiceJob *j)
     rr_webhook_notifier_notify_json(j->svc->webhooks, event, j->q->egress_id, j->info);
 }
 
-/* A copy of an earlier part's file result: listed under its ".part" name because its
- * dead worker's child had not finalised it when this part began, it gets its final
- * name once the child (which outlives its worker) has renamed it. */
+/* A copy of an earlier part's file result, located where the file is now: a dead
+ * worker's child (which outlives its worker) writes to "NAME.part" and renames it to
+ * NAME when it has finalised it, which may be before or after this part began. */
 static JsonNode *prev_file(JsonNode *el)
 {
     JsonNode *copy = json_node_copy(el);
@@ -59,14 +59,18 @@ static JsonNode *prev_file(JsonNode *el)
         return copy;
     JsonObject *f = json_node_get_object(copy);
     const char *loc = json_object_get_string_member_with_default(f, "location", NULL);
-    if (loc && g_str_has_suffix(loc, ".part") && !g_file_test(loc, G_FILE_TEST_EXISTS)) {
-        g_autofree char *final = g_strndup(loc, strlen(loc) - strlen(".part"));
-        if (g_file_test(final, G_FILE_TEST_IS_REGULAR)) {
-            g_autofree char *base = g_path_get_basename(final);
-            json_object_set_string_member(f, "filename", base);
-            json_object_set_string_member(f, "location", final);
-        }
+    if (loc == NULL || g_file_test(loc, G_FILE_TEST_EXISTS))
+        return copy;
+    g_autofree char *other = g_str_has_suffix(loc, ".part")
+                                 ? g_strndup(loc, strlen(loc) - strlen(".part"))
+                                 : g_strconcat(loc, ".part", NULL);
+    if (!g_file_test(other, G_FILE_TEST_IS_REGULAR))
+        return copy;
+    if (g_str_has_suffix(loc, ".part")) {
+        g_autofree char *base = g_path_get_basename(other);
+        json_object_set_string_member(f, "filename", base);
     }
+    json_object_set_string_member(f, "location", other);
     return copy;
 }
 
@@ -223,9 +227,8 @@ static const RrServiceChildCallbacks child_callbacks = {
     .exited = on_child_exited,
 };
 
-/* The fileResults of the earlier parts, from the status in Redis; a file the dead
- * worker's child could not finalise is listed under its ".part" name when only that
- * exists. */
+/* The fileResults of the earlier parts, from the status in Redis (merge_files lists
+ * each where its file is now: prev_file). */
 static JsonArray *previous_files(RrService *s, const char *egress_id)
 {
     JsonArray *files = json_array_new();
@@ -247,15 +250,7 @@ static JsonArray *previous_files(RrService *s, const char *egress_id)
         JsonNode *el = json_array_get_element(a, i);
         if (!JSON_NODE_HOLDS_OBJECT(el))
             continue;
-        JsonNode *copy = json_node_copy(el);
-        JsonObject *f = json_node_get_object(copy);
-        const char *loc = json_object_get_string_member_with_default(f, "location", NULL);
-        if (loc && !g_file_test(loc, G_FILE_TEST_EXISTS)) {
-            g_autofree char *part = g_strconcat(loc, ".part", NULL);
-            if (g_file_test(part, G_FILE_TEST_EXISTS))
-                json_object_set_string_member(f, "location", part);
-        }
-        json_array_add_element(files, copy);
+        json_array_add_element(files, json_node_copy(el));
     }
     return files;
 }
