@@ -174,6 +174,7 @@ struct RrLipsyncTrack {
     guint32 last_rtp;
     gdouble last_out;      /* its output time (ns) */
     gdouble last_pre;      /* ...before the group's shift */
+    gdouble last_span;     /* how far its content reaches past last_pre (the last step) */
     gdouble last_timeline; /* its RTP timeline time (ns) */
     gdouble correction;    /* output − RTP timeline */
     gboolean mapped;       /* the correction follows the reference's reports */
@@ -447,6 +448,10 @@ GstClockTime rr_lipsync_map(RrLipsyncTrack *t, guint32 ssrc, guint32 rtp_ts, Gst
     gdouble out = MAX(pre + (pre >= g->shift_at ? g->shift : g->shift_before), 0);
     if (t->have_out && out < t->last_out && (gint32)(rtp_ts - t->last_rtp) >= 0)
         out = t->last_out; /* never backwards while the RTP timestamps go forwards */
+    /* A packet's content lasts until the next one's (20 ms of audio, a frame of video):
+     * the last step forwards, at most RR_LIPSYNC_MAX_SPAN. */
+    if (t->have_out && pre > t->last_pre)
+        t->last_span = MIN(pre - t->last_pre, (gdouble)RR_LIPSYNC_MAX_SPAN);
     t->have_out = TRUE;
     t->last_rtp = rtp_ts;
     t->last_out = out;
@@ -484,13 +489,15 @@ static void drift_window_closed(RrLipsyncTrack *t, gdouble min)
      * group back would overlap its audio with itself. */
     if (lag < (gdouble)RR_LIPSYNC_SLIP)
         return;
-    /* From just after the furthest any track of the group has got: each track shifts
-     * from the same content on. */
+    /* From just after the furthest any track of the group has got, the end of its last
+     * packet's content (not its start: a flash in the video frames lying within the
+     * audio packet already out would be moved and its beep not): each track shifts from
+     * the same content on. */
     gdouble at = -G_MAXDOUBLE;
     for (guint i = 0; i < g->tracks->len; i++) {
         RrLipsyncTrack *o = g_ptr_array_index(g->tracks, i);
         if (o->have_out)
-            at = MAX(at, o->last_pre + 1);
+            at = MAX(at, o->last_pre + MAX(o->last_span, 1));
     }
     g->shift_before = g->shift;
     g->shift_at = at;

@@ -39,7 +39,9 @@
  * receiver's clock (100 ppm: 0.36 s an hour), and the composite's deadlines would pass
  * it by after hours: the least delay of the reference's packets is taken over every
  * RR_LIPSYNC_ARRIVAL_WINDOW, and once it has grown by RR_LIPSYNC_SLIP since the first
- * window, every track of the group moves later by as much at once (a short gap). A fast
+ * window, every track of the group moves later by as much at once (a short gap), from
+ * just past the end of the content any of its tracks has put out (a packet's content
+ * reaching to the next packet's time, at most RR_LIPSYNC_MAX_SPAN). A fast
  * clock's media waits longer in the queues before the mixers instead.
  *
  * THREADS: rr_lipsync_sender_report() on whichever thread pushes RTCP, rr_lipsync_map()
@@ -63,6 +65,7 @@ G_BEGIN_DECLS
 #define RR_LIPSYNC_MIN_REPORTS      5
 #define RR_LIPSYNC_CONFIRM          3
 #define RR_LIPSYNC_SLIP             (200 * GST_MSECOND)
+#define RR_LIPSYNC_MAX_SPAN         (100 * GST_MSECOND)
 
 /* The sender-report fit of one RTP stream (a plain value; no lock). */
 typedef struct {

@@ -24,6 +24,10 @@ struct _RrSession {
     RrIceConfig ice;
     GArray *ice_servers; /* RrIceServer with owned strings: configured ones */
     char **ice_nat_map, **ice_local_addresses;
+    char *path_address;    /* a path known to reach the server (config), or NULL: */
+    gboolean path_tcp;     /* ...over TCP */
+    gboolean path_used;    /* the current peer gathers on it alone */
+    gboolean path_dropped; /* it failed once: gather on every address */
     guint join_timeout_s, resume_attempts;
     gboolean send_rr;
     int protocol;

@@ -23,6 +23,8 @@
 #include "rtc/session-priv.h"
 #include "rtc/token.h"
 
+#include <nice/interfaces.h>
+
 /* ---- small helpers ---- */
 
 const char *rr_session_state_to_string(RrSessionState s)
@@ -138,6 +140,15 @@ static void rejoin(RrSession *s);
 static void peer_failed(RrPeer *peer, const GError *error, gpointer data)
 {
     RrSession *s = data;
+    if (s->path_used && s->rejoin_tries < s->resume_attempts) {
+        /* The known path did not do (a server moved, a network changed): every address. */
+        g_message("session: the connection through %s (%s) failed (%s); rejoining, gathering "
+                  "on every local address",
+                  s->path_address, s->path_tcp ? "TCP" : "UDP", error->message);
+        s->path_dropped = TRUE;
+        rejoin(s);
+        return;
+    }
     /* Media that once flowed and broke (e.g. an ICE restart after a resume that does not
      * complete) is worth a full rejoin; a connection that never came up is a failure
      * whose report the caller needs. */
@@ -196,6 +207,19 @@ static gboolean create_peer(RrSession *s, GError **error)
     cfg.n_servers = servers->len;
     if (s->force_relay)
         cfg.allowed_types &= ~(guint)(RR_ICE_ALLOW_HOST | RR_ICE_ALLOW_SRFLX);
+    /* A known path: its one address and transport, host candidates only. */
+    const char *path[2] = {s->path_address, NULL};
+    s->path_used = s->path_address && !s->path_dropped && !s->force_relay &&
+                   !(cfg.local_addresses && cfg.local_addresses[0]) &&
+                   (cfg.allowed_types & RR_ICE_ALLOW_HOST) && (s->path_tcp ? cfg.tcp : cfg.udp);
+    if (s->path_used) {
+        cfg.local_addresses = path;
+        cfg.udp = !s->path_tcp;
+        cfg.tcp = s->path_tcp;
+        cfg.allowed_types = RR_ICE_ALLOW_HOST;
+        g_info("session: gathering only on %s (%s), a path known to reach the server",
+               s->path_address, s->path_tcp ? "TCP" : "UDP");
+    }
     s->peer = rr_peer_new(s->ctx, &cfg, s->cert, &peer_callbacks, s, error);
     if (!s->peer)
         return FALSE;
@@ -740,6 +764,8 @@ RrSession *rr_session_new(GMainContext *context, const RrSessionConfig *cfg,
                        cfg->ice.servers[i].credential);
     s->ice_nat_map = g_strdupv((char **)cfg->ice.nat_map);
     s->ice_local_addresses = g_strdupv((char **)cfg->ice.local_addresses);
+    s->path_address = g_strdup(cfg->path_address);
+    s->path_tcp = cfg->path_tcp;
     s->ice.nat_map = (const char *const *)s->ice_nat_map;
     s->ice.local_addresses = (const char *const *)s->ice_local_addresses;
     s->ice.servers = NULL;
@@ -780,6 +806,7 @@ void rr_session_free(RrSession *s)
     g_array_unref(s->join_servers);
     g_strfreev(s->ice_nat_map);
     g_strfreev(s->ice_local_addresses);
+    g_free(s->path_address);
     g_strfreev(s->track_sids);
     rr_cert_unref(s->cert);
     g_free(s->token);
@@ -883,6 +910,29 @@ void rr_session_subscribe(RrSession *s, const char *const *track_sids, gboolean 
     char **old = s->track_sids;
     s->track_sids = g_strv_builder_end(keep);
     g_strfreev(old); /* after sending: @change points into it */
+}
+
+gboolean rr_session_get_host_path(RrSession *s, char **address, gboolean *tcp)
+{
+    if (!s->peer || !s->media_flowed)
+        return FALSE;
+    const RrIcePair *p = rr_ice_transport_get_selected_pair(rr_peer_get_ice(s->peer));
+    if (!p || !p->local || !p->local->address || p->relay_server)
+        return FALSE;
+    if (p->local->type != RR_ICE_CANDIDATE_HOST) {
+        /* An ICE-TCP active connection's local end is peer-reflexive (its port is
+         * ephemeral) but its address ours; behind a NAT the address is the NAT's. */
+        if (p->local->type != RR_ICE_CANDIDATE_PRFLX)
+            return FALSE;
+        GList *ips = nice_interfaces_get_local_ips(TRUE);
+        gboolean ours = g_list_find_custom(ips, p->local->address, (GCompareFunc)g_strcmp0) != NULL;
+        g_list_free_full(ips, g_free);
+        if (!ours)
+            return FALSE;
+    }
+    *address = g_strdup(p->local->address);
+    *tcp = p->local->proto != RR_ICE_PROTO_UDP;
+    return TRUE;
 }
 
 gboolean rr_session_send_rtcp(RrSession *s, const guint8 *pkt, gsize len, GError **error)

@@ -148,6 +148,13 @@ typedef struct {
     guint resume_attempts;          /* default 8 */
     gboolean send_receiver_reports; /* RR every second from rtc's own stats (probe) */
     int protocol;                   /* default 16 */
+    /* A path known to reach this server (rr_session_get_host_path of another session to
+     * it): without configured local addresses, gather only on @path_address, UDP or
+     * (@path_tcp) TCP, host candidates only — one socket instead of one or two per local
+     * address. If that connection fails before media flowed, the session forgets the
+     * path and rejoins gathering on every address. NULL: none. */
+    const char *path_address;
+    gboolean path_tcp;
 } RrSessionConfig;
 
 void rr_session_config_init(RrSessionConfig *config);
@@ -178,6 +185,12 @@ void rr_session_subscribe(RrSession *s, const char *const *track_sids, gboolean 
 gboolean rr_session_send_rtcp(RrSession *s, const guint8 *pkt, gsize len, GError **error);
 /* Build and send a PLI for the track. */
 gboolean rr_session_request_keyframe(RrSession *s, const char *track_sid, GError **error);
+
+/* The local end of the selected ICE pair when it is one of this machine's addresses (a
+ * host candidate, or the peer-reflexive one of an ICE-TCP active connection; no relay, no
+ * NAT's address): its IP (transfer full) and whether it is TCP. FALSE otherwise or before
+ * media flows. */
+gboolean rr_session_get_host_path(RrSession *s, char **address, gboolean *tcp);
 
 /* Counters of the session (joins, resumes, offers, ...) and per-track stats, as JSON. */
 void rr_session_build_json(RrSession *s, JsonBuilder *b);

@@ -20,6 +20,8 @@ typedef struct {
     char *egress_id;
     RrJobSpec *spec;
     RrRecorder *rec;
+    char *url;          /* its server */
+    gboolean path_seen; /* its media connection's path was looked at */
     guint free_source;
 } Entry;
 
@@ -32,6 +34,11 @@ struct RrRecordHost {
     GString *inbuf;
     gboolean control_closed;
     gboolean log_tagged;
+    /* The direct path the latest recording here to connect came through, and its
+     * server: later recordings to that server gather only on it
+     * (RrSessionConfig.path_address). */
+    char *path_url, *path_address;
+    gboolean path_tcp;
 };
 
 static void entry_free(Entry *e)
@@ -40,6 +47,7 @@ static void entry_free(Entry *e)
         g_source_remove(e->free_source);
     rr_recorder_free(e->rec);
     rr_job_spec_free(e->spec);
+    g_free(e->url);
     g_free(e->egress_id);
     g_free(e);
 }
@@ -64,9 +72,30 @@ static void maybe_done(RrRecordHost *h)
 static void on_status(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
 {
     Entry *e = ud;
+    RrRecordHost *h = e->host;
     g_autofree char *json =
         rr_record_link_status_json(info, rr_recorder_get_output_path(r), e->egress_id);
-    write_line(e->host, json);
+    write_line(h, json);
+    /* A room child's recordings reach one server: the sockets of every local address in
+     * each of their ICE agents would cost main-loop work for nothing (docs/WORKER.md). */
+    g_autofree char *address = NULL;
+    gboolean tcp = FALSE;
+    if (e->path_seen || !e->url || !rr_recorder_get_host_path(r, &address, &tcp))
+        return;
+    /* Once per recording, when its media is up: the latest path seen working (a recording
+     * that fell back from the learned path teaches the one it found). */
+    e->path_seen = TRUE;
+    if (g_strcmp0(address, h->path_address) == 0 && tcp == h->path_tcp &&
+        g_strcmp0(e->url, h->path_url) == 0)
+        return;
+    g_free(h->path_address);
+    g_free(h->path_url);
+    h->path_address = g_steal_pointer(&address);
+    h->path_tcp = tcp;
+    h->path_url = g_strdup(e->url);
+    g_message("record: %s connected directly from %s (%s): later recordings of this room "
+              "gather only there",
+              e->egress_id, h->path_address, h->path_tcp ? "TCP" : "UDP");
 }
 
 static gboolean free_entry(gpointer ud)
@@ -140,8 +169,15 @@ static void start(RrRecordHost *h, RrHostCommand *cmd)
                "(in the job or the worker's config)");
         return;
     }
+    if (h->path_address &&
+        !(cfg.session.ice.local_addresses && cfg.session.ice.local_addresses[0]) &&
+        g_strcmp0(h->path_url, cfg.session.url) == 0) {
+        cfg.session.path_address = h->path_address;
+        cfg.session.path_tcp = h->path_tcp;
+    }
     Entry *e = g_new0(Entry, 1);
     e->host = h;
+    e->url = g_strdup(cfg.session.url);
     e->egress_id = g_strdup(cmd->egress_id);
     e->spec = g_steal_pointer(&spec);
     e->rec = rr_recorder_new(NULL, &cfg, &callbacks, e, &error);
@@ -302,5 +338,7 @@ void rr_record_host_free(RrRecordHost *h)
     if (h->control_fd >= 0)
         close(h->control_fd);
     g_string_free(h->inbuf, TRUE);
+    g_free(h->path_url);
+    g_free(h->path_address);
     g_free(h);
 }

@@ -525,6 +525,11 @@ const GError *rr_recorder_get_error(RrRecorder *r)
     return r->error;
 }
 
+gboolean rr_recorder_get_host_path(RrRecorder *r, char **address, gboolean *tcp)
+{
+    return r->session && rr_session_get_host_path(r->session, address, tcp);
+}
+
 void rr_recorder_get_progress(RrRecorder *r, RrRecorderProgress *p)
 {
     *p = (RrRecorderProgress){0};

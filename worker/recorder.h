@@ -94,6 +94,9 @@ const RrEgressInfo *rr_recorder_get_info(RrRecorder *r);
 /* The error behind a FAILED status (session or pipeline), or NULL. (transfer none) */
 const GError *rr_recorder_get_error(RrRecorder *r);
 void rr_recorder_get_progress(RrRecorder *r, RrRecorderProgress *progress);
+/* The local address (transfer full) and transport of its media connection when that is a
+ * direct one (rr_session_get_host_path); FALSE otherwise. */
+gboolean rr_recorder_get_host_path(RrRecorder *r, char **address, gboolean *tcp);
 
 /* Whether @track is what a track-id string names: its sid or "IDENTITY/TRACKNAME". */
 gboolean rr_recorder_track_matches(const RrTrack *track, const char *id);
