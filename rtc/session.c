@@ -912,6 +912,14 @@ void rr_session_subscribe(RrSession *s, const char *const *track_sids, gboolean 
     g_strfreev(old); /* after sending: @change points into it */
 }
 
+void rr_session_set_path(RrSession *s, const char *address, gboolean tcp)
+{
+    g_return_if_fail(s->state == RR_SESSION_NEW);
+    g_free(s->path_address);
+    s->path_address = g_strdup(address);
+    s->path_tcp = tcp;
+}
+
 gboolean rr_session_get_host_path(RrSession *s, char **address, gboolean *tcp)
 {
     if (!s->peer || !s->media_flowed)

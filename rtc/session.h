@@ -186,6 +186,9 @@ gboolean rr_session_send_rtcp(RrSession *s, const guint8 *pkt, gsize len, GError
 /* Build and send a PLI for the track. */
 gboolean rr_session_request_keyframe(RrSession *s, const char *track_sid, GError **error);
 
+/* Set the known path (RrSessionConfig.path_address) of a session not started yet. */
+void rr_session_set_path(RrSession *s, const char *address, gboolean tcp);
+
 /* The local end of the selected ICE pair when it is one of this machine's addresses (a
  * host candidate, or the peer-reflexive one of an ICE-TCP active connection; no relay, no
  * NAT's address): its IP (transfer full) and whether it is TCP. FALSE otherwise or before

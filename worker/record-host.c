@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #define PROGRESS_MS 2000
+/* How long recordings that start while the room child's first is connecting wait for
+ * it to learn the path to the server (see start()). */
+#define PILOT_WAIT_MS 3000
 
 typedef struct {
     RrRecordHost *host;
@@ -39,10 +42,29 @@ struct RrRecordHost {
      * (RrSessionConfig.path_address). */
     char *path_url, *path_address;
     gboolean path_tcp;
+    /* The recording connecting while no path is known, and those started meanwhile,
+     * waiting for it (Entry*, not started yet). */
+    Entry *pilot;
+    guint pilot_timer, release_source;
+    GPtrArray *waiting;
 };
+
+static void release_waiting(RrRecordHost *h, const char *why);
+
+static gboolean on_path_known(gpointer ud)
+{
+    RrRecordHost *h = ud;
+    h->release_source = 0;
+    release_waiting(h, "its path is known");
+    return G_SOURCE_REMOVE;
+}
 
 static void entry_free(Entry *e)
 {
+    if (e->host->waiting)
+        g_ptr_array_remove(e->host->waiting, e);
+    if (e->host->pilot == e)
+        release_waiting(e->host, "it ended");
     if (e->free_source)
         g_source_remove(e->free_source);
     rr_recorder_free(e->rec);
@@ -96,6 +118,9 @@ static void on_status(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
     g_message("record: %s connected directly from %s (%s): later recordings of this room "
               "gather only there",
               e->egress_id, h->path_address, h->path_tcp ? "TCP" : "UDP");
+    if (h->pilot == e && !h->release_source)
+        /* Not from inside the recorder's callback (it may come from a packet's push). */
+        h->release_source = g_idle_add(on_path_known, h);
 }
 
 static gboolean free_entry(gpointer ud)
@@ -129,6 +154,46 @@ static void refuse(RrRecordHost *h, const char *egress_id, const RrJobSpec *spec
     rr_egress_info_set_status(info, RR_EGRESS_FAILED);
     g_autofree char *json = rr_record_link_status_json(info, NULL, egress_id);
     write_line(h, json);
+}
+
+/* Start the recordings waiting for the pilot's path (with it, if learned). */
+static void release_waiting(RrRecordHost *h, const char *why)
+{
+    if (h->pilot_timer)
+        g_source_remove(h->pilot_timer);
+    h->pilot_timer = 0;
+    if (h->release_source)
+        g_source_remove(h->release_source);
+    h->release_source = 0;
+    const char *pilot = h->pilot ? h->pilot->egress_id : "?";
+    h->pilot = NULL;
+    if (h->waiting->len == 0)
+        return;
+    g_message("record: %u recording(s) waited for %s (%s): starting them%s%s", h->waiting->len,
+              pilot, why, h->path_address ? " on " : "", h->path_address ? h->path_address : "");
+    g_autoptr(GPtrArray) go = g_steal_pointer(&h->waiting);
+    h->waiting = g_ptr_array_new();
+    for (guint i = 0; i < go->len; i++) {
+        Entry *e = g_ptr_array_index(go, i);
+        if (h->path_address && g_strcmp0(h->path_url, e->url) == 0)
+            rr_recorder_set_path(e->rec, h->path_address, h->path_tcp);
+        rr_recorder_start(e->rec);
+    }
+}
+
+static gboolean on_pilot_timeout(gpointer ud)
+{
+    RrRecordHost *h = ud;
+    h->pilot_timer = 0;
+    release_waiting(h, "no direct connection yet");
+    return G_SOURCE_REMOVE;
+}
+
+/* A waiting recording to be stopped is started first: it stops as one just started. */
+static void start_if_waiting(RrRecordHost *h, Entry *e)
+{
+    if (g_ptr_array_remove(h->waiting, e))
+        rr_recorder_start(e->rec);
 }
 
 static void start(RrRecordHost *h, RrHostCommand *cmd)
@@ -187,6 +252,18 @@ static void start(RrRecordHost *h, RrHostCommand *cmd)
         return;
     }
     g_hash_table_replace(h->entries, e->egress_id, e);
+    if (!h->path_address && h->pilot && !h->control_closed) {
+        /* Recordings of a room usually come in a burst: rather than each gathering on
+         * every local address, they wait (at most PILOT_WAIT_MS) for the first's path. */
+        g_message("record: %s waits for %s's connection (at most %d ms) (%u recording here)",
+                  e->egress_id, h->pilot->egress_id, PILOT_WAIT_MS, g_hash_table_size(h->entries));
+        g_ptr_array_add(h->waiting, e);
+        return;
+    }
+    if (!h->path_address) {
+        h->pilot = e;
+        h->pilot_timer = g_timeout_add(PILOT_WAIT_MS, on_pilot_timeout, h);
+    }
     g_message("record: %s starts (%u recording here)", e->egress_id, g_hash_table_size(h->entries));
     rr_recorder_start(e->rec);
 }
@@ -209,6 +286,7 @@ static void handle_line(RrRecordHost *h, const char *line, gsize len)
             g_warning("record: %s is not recording here: command ignored", cmd.egress_id);
         } else if (cmd.kind == RR_HOST_STOP) {
             g_message("record: %s: stopping (stop requested)", e->egress_id);
+            start_if_waiting(h, e);
             rr_recorder_stop(e->rec);
         } else if (!rr_recorder_set_layout(e->rec, cmd.layout, &error)) {
             g_warning("record: %s: layout %s not applied: %s", e->egress_id, cmd.layout,
@@ -292,6 +370,7 @@ RrRecordHost *rr_record_host_new(int status_fd, int control_fd, const RrRecorder
     h->base.egress_id = NULL;
     h->entries = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)entry_free);
     h->inbuf = g_string_new(NULL);
+    h->waiting = g_ptr_array_new();
     signal(SIGPIPE, SIG_IGN);
     fcntl(status_fd, F_SETFD, FD_CLOEXEC);
     fcntl(control_fd, F_SETFD, FD_CLOEXEC);
@@ -312,6 +391,7 @@ void rr_record_host_run(RrRecordHost *h)
 void rr_record_host_stop_all(RrRecordHost *h, const char *why)
 {
     g_message("record: stopping %u recording(s) (%s)", g_hash_table_size(h->entries), why);
+    release_waiting(h, "stopping");
     GHashTableIter it;
     gpointer v;
     g_hash_table_iter_init(&it, h->entries);
@@ -332,6 +412,12 @@ void rr_record_host_free(RrRecordHost *h)
         g_source_remove(h->control_watch);
     if (h->progress_timer)
         g_source_remove(h->progress_timer);
+    if (h->pilot_timer)
+        g_source_remove(h->pilot_timer);
+    if (h->release_source)
+        g_source_remove(h->release_source);
+    h->pilot = NULL;
+    g_clear_pointer(&h->waiting, g_ptr_array_unref);
     g_hash_table_unref(h->entries);
     if (h->status_fd >= 0)
         close(h->status_fd);

@@ -530,6 +530,11 @@ gboolean rr_recorder_get_host_path(RrRecorder *r, char **address, gboolean *tcp)
     return r->session && rr_session_get_host_path(r->session, address, tcp);
 }
 
+void rr_recorder_set_path(RrRecorder *r, const char *address, gboolean tcp)
+{
+    rr_session_set_path(r->session, address, tcp);
+}
+
 void rr_recorder_get_progress(RrRecorder *r, RrRecorderProgress *p)
 {
     *p = (RrRecorderProgress){0};

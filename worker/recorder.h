@@ -97,6 +97,8 @@ void rr_recorder_get_progress(RrRecorder *r, RrRecorderProgress *progress);
 /* The local address (transfer full) and transport of its media connection when that is a
  * direct one (rr_session_get_host_path); FALSE otherwise. */
 gboolean rr_recorder_get_host_path(RrRecorder *r, char **address, gboolean *tcp);
+/* Before rr_recorder_start(): gather only on this path (RrSessionConfig.path_address). */
+void rr_recorder_set_path(RrRecorder *r, const char *address, gboolean tcp);
 
 /* Whether @track is what a track-id string names: its sid or "IDENTITY/TRACKNAME". */
 gboolean rr_recorder_track_matches(const RrTrack *track, const char *id);
