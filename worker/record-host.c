@@ -91,21 +91,18 @@ static void maybe_done(RrRecordHost *h)
         g_main_loop_quit(h->loop);
 }
 
-static void on_status(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
+/* A room child's recordings reach one server: the sockets of every local address in each
+ * of their ICE agents would cost main-loop work for nothing (docs/WORKER.md). Once per
+ * recording, when its media is up (looked at every status and progress line): the
+ * latest path seen working (a recording that fell back from the learned path teaches
+ * the one it found). */
+static void learn_path(Entry *e)
 {
-    Entry *e = ud;
     RrRecordHost *h = e->host;
-    g_autofree char *json =
-        rr_record_link_status_json(info, rr_recorder_get_output_path(r), e->egress_id);
-    write_line(h, json);
-    /* A room child's recordings reach one server: the sockets of every local address in
-     * each of their ICE agents would cost main-loop work for nothing (docs/WORKER.md). */
     g_autofree char *address = NULL;
     gboolean tcp = FALSE;
-    if (e->path_seen || !e->url || !rr_recorder_get_host_path(r, &address, &tcp))
+    if (e->path_seen || !e->url || !rr_recorder_get_host_path(e->rec, &address, &tcp))
         return;
-    /* Once per recording, when its media is up: the latest path seen working (a recording
-     * that fell back from the learned path teaches the one it found). */
     e->path_seen = TRUE;
     if (g_strcmp0(address, h->path_address) == 0 && tcp == h->path_tcp &&
         g_strcmp0(e->url, h->path_url) == 0)
@@ -121,6 +118,15 @@ static void on_status(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
     if (h->pilot == e && !h->release_source)
         /* Not from inside the recorder's callback (it may come from a packet's push). */
         h->release_source = g_idle_add(on_path_known, h);
+}
+
+static void on_status(RrRecorder *r, const RrEgressInfo *info, gpointer ud)
+{
+    Entry *e = ud;
+    g_autofree char *json =
+        rr_record_link_status_json(info, rr_recorder_get_output_path(r), e->egress_id);
+    write_line(e->host, json);
+    learn_path(e);
 }
 
 static gboolean free_entry(gpointer ud)
@@ -336,6 +342,9 @@ static gboolean on_progress(gpointer ud)
     g_hash_table_iter_init(&it, h->entries);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         Entry *e = v;
+        if (g_ptr_array_find(h->waiting, e, NULL))
+            continue; /* not started */
+        learn_path(e);
         RrRecorderProgress p;
         rr_recorder_get_progress(e->rec, &p);
         g_autofree char *json =
