@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <gst/video/video.h>
 
 struct RrImagesOutput {
     char *prefix;
@@ -16,6 +17,7 @@ struct RrImagesOutput {
     guint count;
     GMutex lock;
     gint64 wall_base; /* under lock: unix µs of media time 0 (set by the first frame), 0: unset */
+    gboolean seen_content; /* streaming thread: a frame that is not one flat colour went by */
 };
 
 static GstElement *add(GstElement *bin, const char *factory, const char *name, GError **error)
@@ -30,12 +32,43 @@ static GstElement *add(GstElement *bin, const char *factory, const char *name, G
 }
 
 /* Frames before this media time are not captured: the tiles appear with their first
- * decoded frames, so the recording's first frames show little more than the background. */
+ * decoded frames, so the recording's first frames show little more than the background.
+ * Nor, until CONTENT_WAIT_MS, frames of one flat colour (the background alone: a
+ * recorder short of CPU decodes its first frames later than FIRST_CAPTURE_MS). */
 #define FIRST_CAPTURE_MS 500
+#define CONTENT_WAIT_MS  5000
+#define FLAT_RANGE       16
+
+/* Whether the frame's first component (luma, or red) varies by less than FLAT_RANGE over
+ * a sparse grid of its pixels. FALSE when it cannot be read. */
+static gboolean frame_is_flat(GstPad *pad, GstBuffer *buf)
+{
+    g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
+    GstVideoInfo vi;
+    if (caps == NULL || !gst_video_info_from_caps(&vi, caps))
+        return FALSE;
+    GstVideoFrame f;
+    if (!gst_video_frame_map(&f, &vi, buf, GST_MAP_READ))
+        return FALSE;
+    const guint8 *data = GST_VIDEO_FRAME_COMP_DATA(&f, 0);
+    gint stride = GST_VIDEO_FRAME_COMP_STRIDE(&f, 0);
+    gint pstride = GST_VIDEO_FRAME_COMP_PSTRIDE(&f, 0);
+    gint w = GST_VIDEO_FRAME_COMP_WIDTH(&f, 0), h = GST_VIDEO_FRAME_COMP_HEIGHT(&f, 0);
+    guint lo = 255, hi = 0;
+    for (gint gy = 0; gy < 18 && w > 0 && h > 0; gy++)
+        for (gint gx = 0; gx < 32; gx++) {
+            gint x = (gint)(((gint64)(2 * gx + 1) * w) / 64),
+                 y = (gint)(((gint64)(2 * gy + 1) * h) / 36);
+            guint v = data[(gsize)y * (gsize)stride + (gsize)x * (gsize)pstride];
+            lo = MIN(lo, v);
+            hi = MAX(hi, v);
+        }
+    gst_video_frame_unmap(&f);
+    return hi < lo + FLAT_RANGE;
+}
 
 static GstPadProbeReturn on_early_frame(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-    (void)pad;
     RrImagesOutput *o = data;
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
     if (!GST_BUFFER_PTS_IS_VALID(buf))
@@ -49,6 +82,12 @@ static GstPadProbeReturn on_early_frame(GstPad *pad, GstPadProbeInfo *info, gpoi
     g_mutex_unlock(&o->lock);
     if (GST_BUFFER_PTS(buf) < (GstClockTime)FIRST_CAPTURE_MS * GST_MSECOND)
         return GST_PAD_PROBE_DROP;
+    if (!o->seen_content) {
+        if (GST_BUFFER_PTS(buf) < (GstClockTime)CONTENT_WAIT_MS * GST_MSECOND &&
+            frame_is_flat(pad, buf))
+            return GST_PAD_PROBE_DROP;
+        o->seen_content = TRUE;
+    }
     return GST_PAD_PROBE_OK;
 }
 
